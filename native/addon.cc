@@ -1,0 +1,177 @@
+// addon.cc - module init: the JS-facing functions, one per operation.
+//
+// Context-aware (NODE_API_MODULE): every environment (main thread, each worker) gets
+// its own WaitRegistry, passed to each function as its data rather than as instance
+// data, so two copies of the addon can live in one environment (better-sqlite3).
+// Arguments arrive validated by lib/; the checks here only keep a misuse of the raw
+// binding from crashing the process.
+#include <napi.h>
+
+#include "errors.h"
+#include "lock_request.h"
+#include "waiter.h"
+
+#ifndef _WIN32
+#include "interrupt_signal.h"
+#endif
+
+namespace syslocks {
+namespace {
+
+struct AddonState {
+  explicit AddonState(napi_env env) : waits(env) {}
+  WaitRegistry waits;
+  uint32_t last_winerror = 0;
+};
+
+bool ToInt64(const Napi::Value& v, int64_t* out) {
+  if (v.IsNumber()) {
+    *out = v.As<Napi::Number>().Int64Value();
+    return true;
+  }
+  if (v.IsBigInt()) {
+    bool lossless = false;
+    *out = v.As<Napi::BigInt>().Int64Value(&lossless);
+    return lossless;
+  }
+  return false;
+}
+
+// Reads (kind, fd, type, start, length) from info[0..4].
+bool ReadRequest(const Napi::CallbackInfo& info, LockRequest* req) {
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "syslocks native: expected (kind, fd, type, start, length)")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  req->kind = info[0].As<Napi::Number>().Int32Value();
+  req->fd = info[1].As<Napi::Number>().Int32Value();
+  req->type = info[2].As<Napi::Number>().Int32Value();
+  if (!ToInt64(info[3], &req->start) || !ToInt64(info[4], &req->length)) {
+    Napi::TypeError::New(info.Env(), "syslocks native: start and length must be int64")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+AddonState* State(const Napi::CallbackInfo& info) { return static_cast<AddonState*>(info.Data()); }
+
+// trySetLock(kind, fd, type, start, length) -> code
+Napi::Value TrySetLockJs(const Napi::CallbackInfo& info) {
+  LockRequest req;
+  if (!ReadRequest(info, &req)) return info.Env().Undefined();
+  LockResult r = TrySetLock(req);
+  State(info)->last_winerror = r.winerror;
+  return Napi::Number::New(info.Env(), r.code);
+}
+
+// waitSync(kind, fd, type, start, length, timeoutMs) -> code; timeoutMs < 0 = forever
+Napi::Value WaitSyncJs(const Napi::CallbackInfo& info) {
+  LockRequest req;
+  if (!ReadRequest(info, &req)) return info.Env().Undefined();
+  int64_t timeout = -1;
+  if (info.Length() > 5 && info[5].IsNumber()) timeout = info[5].As<Napi::Number>().Int64Value();
+  LockResult r = State(info)->waits.WaitSync(req, timeout);
+  State(info)->last_winerror = r.winerror;
+  return Napi::Number::New(info.Env(), r.code);
+}
+
+// waitStart(kind, fd, type, start, length, callback(code, winerror)) -> id > 0 | code < 0
+Napi::Value WaitStartJs(const Napi::CallbackInfo& info) {
+  LockRequest req;
+  if (!ReadRequest(info, &req)) return info.Env().Undefined();
+  if (info.Length() < 6 || !info[5].IsFunction()) {
+    Napi::TypeError::New(info.Env(), "syslocks native: waitStart needs a callback")
+        .ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  int64_t id = State(info)->waits.Start(req, info[5]);
+  return Napi::Number::New(info.Env(), static_cast<double>(id));
+}
+
+// waitCancel(id) -> true while the wait is still running (call again until it ends)
+Napi::Value WaitCancelJs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return Napi::Boolean::New(info.Env(), false);
+  int64_t id = info[0].As<Napi::Number>().Int64Value();
+  return Napi::Boolean::New(info.Env(), State(info)->waits.Cancel(id));
+}
+
+// queryLock(kind, fd, type, start, length, out: BigInt64Array(4)) -> code
+// out = [type (-1: nothing would block), start, length, pid]
+Napi::Value QueryLockJs(const Napi::CallbackInfo& info) {
+  LockRequest req;
+  if (!ReadRequest(info, &req)) return info.Env().Undefined();
+  if (info.Length() < 6 || !info[5].IsTypedArray() ||
+      info[5].As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array ||
+      info[5].As<Napi::TypedArray>().ElementLength() < 4) {
+    Napi::TypeError::New(info.Env(), "syslocks native: queryLock needs a BigInt64Array(4)")
+        .ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  auto out = info[5].As<Napi::TypedArrayOf<int64_t>>();
+  bool found = false;
+  LockHolder holder;
+  LockResult r = QueryLock(req, &found, &holder);
+  State(info)->last_winerror = r.winerror;
+  if (r.code == 0) {
+    out[0] = found ? holder.type : -1;
+    out[1] = holder.start;
+    out[2] = holder.length;
+    out[3] = holder.pid;
+  }
+  return Napi::Number::New(info.Env(), r.code);
+}
+
+Napi::Value LastWinErrorJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), State(info)->last_winerror);
+}
+
+Napi::Value PendingWaitsJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(State(info)->waits.pending()));
+}
+
+void Cleanup(void* arg) {
+  // Runs at environment teardown, before Node finalizes the thread-safe function
+  // (cleanup hooks run last-added-first; the registry created it before this hook).
+  auto* state = static_cast<AddonState*>(arg);
+  state->waits.Shutdown();
+  delete state;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* state = new AddonState(env);
+  napi_add_env_cleanup_hook(env, Cleanup, state);
+
+  auto fn = [&](const char* name, Napi::Function::Callback cb) {
+    exports.Set(name, Napi::Function::New(env, cb, name, state));
+  };
+  fn("trySetLock", TrySetLockJs);
+  fn("waitSync", WaitSyncJs);
+  fn("waitStart", WaitStartJs);
+  fn("waitCancel", WaitCancelJs);
+  fn("queryLock", QueryLockJs);
+  fn("lastWinError", LastWinErrorJs);
+  fn("pendingWaits", PendingWaitsJs);
+
+  Napi::Object kinds = Napi::Object::New(env);
+  kinds.Set("flock", KindCompiledIn(kKindFlock));
+  kinds.Set("posix", KindCompiledIn(kKindPosix));
+  kinds.Set("ofd", KindCompiledIn(kKindOfd));
+  kinds.Set("windows", KindCompiledIn(kKindWindows));
+  exports.Set("kinds", kinds);
+#ifndef _WIN32
+  exports.Set("interruptSignal", InterruptSignal());
+#endif
+  return exports;
+}
+
+}  // namespace syslocks
+
+static Napi::Object InitSyslocks(Napi::Env env, Napi::Object exports) {
+  return syslocks::Init(env, exports);
+}
+
+NODE_API_MODULE(syslocks, InitSyslocks)
