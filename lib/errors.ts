@@ -1,0 +1,130 @@
+/**
+ * Errors shaped like Node's own `fs` errors (`UVException` in Node's
+ * src/api/exceptions.cc): message `"<CODE>: <description>, <syscall> '<path>'"`,
+ * with `code`, `errno` (the negative libuv code), `syscall` and `path`.
+ */
+import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+import { constants as osConstants } from 'node:os';
+
+/**
+ * A failed lock syscall. Like Node's fs errors it is an `Error` with `code`,
+ * `errno`, `syscall` and (when known) `path`; on Windows also `winerror`.
+ *
+ * Contention, on every kind, has `code === 'EAGAIN'` ({@link CONTENTION_CODE}).
+ */
+export class LockError extends Error {
+  /** Error code such as `'EAGAIN'`, `'EBADF'`, `'EDEADLK'`, `'ETIMEDOUT'`. */
+  readonly code: string;
+  /** The negative libuv error number, as in Node's fs errors. */
+  readonly errno: number;
+  /** The call that failed, e.g. `'flock'` or `'fcntl(F_OFD_SETLK)'`. */
+  readonly syscall: string;
+  /** The path, when the lock was taken by path. */
+  readonly path?: string;
+  /** Windows only: the raw `GetLastError()` value. */
+  readonly winerror?: number;
+
+  /** @internal */
+  constructor(errno: number, syscall: string, path?: string, winerror?: number, description?: string) {
+    const code = errorName(errno);
+    const desc = description ?? errorDescription(errno);
+    super(`${code}: ${desc}, ${syscall}${path !== undefined ? ` '${path}'` : ''}`);
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+    if (path !== undefined) this.path = path;
+    if (winerror) this.winerror = winerror;
+  }
+
+  override get name(): string {
+    return 'Error';
+  }
+}
+
+/** The `code` every kind reports when a non-waiting request finds the lock held. */
+export const CONTENTION_CODE = 'EAGAIN';
+/** The `code` of the error a wait rejects with when its `timeout` elapses. */
+export const TIMEOUT_CODE = 'ETIMEDOUT';
+
+let errorMap: Map<number, [string, string]> | undefined;
+
+function errorName(errno: number): string {
+  try {
+    return getSystemErrorName(errno);
+  } catch {
+    return `Unknown system error ${errno}`;
+  }
+}
+
+function errorDescription(errno: number): string {
+  errorMap ??= getSystemErrorMap();
+  return errorMap.get(errno)?.[1] ?? 'unknown error';
+}
+
+/** The negative libuv code for an errno name, as Node reports it on this platform. */
+export function errnoOf(name: keyof typeof osConstants.errno): number {
+  errorMap ??= getSystemErrorMap();
+  for (const [errno, [n]] of errorMap) if (n === name) return errno;
+  return -(osConstants.errno[name] ?? 0);
+}
+
+/** Libuv's code for contention on this platform (-11 on Linux, -4088 on Windows). */
+export const EAGAIN_ERRNO = errnoOf('EAGAIN');
+/** Libuv's code for a timed-out wait on this platform. */
+export const ETIMEDOUT_ERRNO = errnoOf('ETIMEDOUT');
+/** Libuv's code for a cancelled wait on this platform. */
+export const ECANCELED_ERRNO = errnoOf('ECANCELED');
+
+/**
+ * The rejection of an aborted wait: the same shape as Node's own
+ * (`name` 'AbortError', `code` 'ABORT_ERR', the signal's reason as `cause`).
+ */
+export class AbortError extends Error {
+  /** Always `'ABORT_ERR'`. */
+  readonly code = 'ABORT_ERR';
+  /** @internal */
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+  override get name(): string {
+    return 'AbortError';
+  }
+}
+
+/** Node-style argument errors: thrown before any syscall. @internal */
+export function invalidArgType(name: string, expected: string, actual: unknown): TypeError {
+  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`);
+  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
+/** @internal */
+export function invalidArgValue(name: string, reason: string, actual: unknown): TypeError {
+  const err = new TypeError(`The argument '${name}' ${reason}. Received ${describe(actual)}`);
+  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_VALUE';
+  return err;
+}
+
+/** @internal */
+export function outOfRange(name: string, range: string, actual: unknown): RangeError {
+  const err = new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${describe(actual)}`);
+  (err as NodeJS.ErrnoException).code = 'ERR_OUT_OF_RANGE';
+  return err;
+}
+
+/** @internal */
+export function unavailable(what: string): TypeError {
+  const err = new TypeError(`${what} is unavailable on this platform (${process.platform})`);
+  (err as NodeJS.ErrnoException).code = 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM';
+  return err;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'bigint') return `type bigint (${v}n)`;
+  if (typeof v === 'number') return `type number (${v})`;
+  if (typeof v === 'string') return `type string ('${v.length > 28 ? v.slice(0, 25) + '...' : v}')`;
+  if (typeof v === 'function') return 'function';
+  if (typeof v === 'object') return `an instance of ${(v as object).constructor?.name ?? 'Object'}`;
+  return `type ${typeof v} (${String(v)})`;
+}

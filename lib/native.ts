@@ -1,0 +1,94 @@
+/**
+ * Loads the native addon and types it. Order: `$SYSLOCKS_NATIVE` (an explicit
+ * path, the escape hatch for unusual layouts), then the prebuilt binary shipped in
+ * `prebuilds/<platform>-<arch>/`, then a local `build/Release` from node-gyp.
+ * @internal
+ */
+import bindings from 'bindings';
+
+/** Kind codes shared with native/lock_request.h. */
+export const KIND_CODE = { flock: 0, posix: 1, ofd: 2, windows: 3 } as const;
+/** Type codes shared with native/lock_request.h. */
+export const TYPE_CODE = { shared: 0, exclusive: 1, unlock: 2 } as const;
+
+/** Completion callback of an asynchronous wait. */
+export type WaitCallback = (code: number, winerror: number) => void;
+
+/** The raw binding. Every function returns 0 or a negative libuv-style error code. */
+export interface NativeBinding {
+  trySetLock(kind: number, fd: number, type: number, start: number | bigint, length: number | bigint): number;
+  waitSync(
+    kind: number,
+    fd: number,
+    type: number,
+    start: number | bigint,
+    length: number | bigint,
+    timeoutMs: number,
+  ): number;
+  waitStart(
+    kind: number,
+    fd: number,
+    type: number,
+    start: number | bigint,
+    length: number | bigint,
+    callback: WaitCallback,
+  ): number;
+  waitCancel(id: number): boolean;
+  queryLock(
+    kind: number,
+    fd: number,
+    type: number,
+    start: number | bigint,
+    length: number | bigint,
+    out: BigInt64Array,
+  ): number;
+  lastWinError(): number;
+  pendingWaits(): number;
+  readonly kinds: { flock: boolean; posix: boolean; ofd: boolean; windows: boolean };
+  readonly interruptSignal?: number;
+}
+
+/** glibc or musl: prebuildify's `--tag-libc` names the two Linux builds apart. */
+function libcTag(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+function load(): NativeBinding {
+  const explicit = process.env['SYSLOCKS_NATIVE'];
+  if (explicit) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(explicit) as NativeBinding;
+  }
+  const platformArch = `${process.platform}-${process.arch}`;
+  const libc = libcTag();
+  const tagged = libc ? `syslocks.${libc}.node` : 'syslocks.node';
+  try {
+    return bindings({
+      bindings: 'syslocks.node',
+      // bindings joins each entry, reading a name from these options when it has one.
+      platformArch,
+      tagged,
+      try: [
+        ['module_root', 'prebuilds', 'platformArch', 'tagged'],
+        ['module_root', 'prebuilds', 'platformArch', 'bindings'],
+        ['module_root', 'build', 'Release', 'bindings'],
+        ['module_root', 'build', 'Debug', 'bindings'],
+      ],
+    } as unknown as string) as NativeBinding;
+  } catch (cause) {
+    const err = new Error(
+      `syslocks: no native binary loads for ${platformArch}${libc ? ` (${libc})` : ''}. ` +
+        `No prebuilt binary ships for this platform, or it failed to load, and no local build exists. ` +
+        `Build one with \`npm rebuild syslocks\` (needs python3, make and a C++ compiler), ` +
+        `or point SYSLOCKS_NATIVE at a syslocks.node.\n${(cause as Error).message}`,
+      { cause },
+    );
+    (err as NodeJS.ErrnoException).code = 'ERR_SYSLOCKS_NATIVE_MISSING';
+    throw err;
+  }
+}
+
+/** The loaded binding (loaded once, on first import). */
+export const native: NativeBinding = load();

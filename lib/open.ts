@@ -1,0 +1,61 @@
+/**
+ * Opening a path for a lock the library owns: the fd is opened close-on-exec (libuv
+ * adds O_CLOEXEC to every open), created if missing (lock files usually are), and
+ * read-write when the kind needs it.
+ * @internal
+ */
+import { closeSync, open as openCb, openSync, constants as fsConstants } from 'node:fs';
+import type { LockKind, LockMode } from './types.js';
+
+const { O_RDWR, O_RDONLY, O_CREAT } = fsConstants;
+
+/**
+ * fcntl(2): "In order to place a write lock, fd must be open for writing" (EBADF
+ * otherwise); LockFileEx needs GENERIC_READ or GENERIC_WRITE; flock(2) needs neither,
+ * but NFS emulates flock with fcntl locks, so read-write is tried first everywhere.
+ * A read-only fallback is allowed where the lock does not need write access
+ * (read-only files, read-only mounts, directories for flock).
+ */
+function readOnlyAllowed(kind: LockKind, mode: LockMode): boolean {
+  return kind === 'flock' || (mode === 'shared' && kind !== 'windows');
+}
+
+const FALLBACK_CODES = new Set(['EACCES', 'EROFS', 'EISDIR', 'EPERM']);
+
+/** Opens `path` for locking, synchronously. */
+export function openForLockSync(path: string, kind: LockKind, mode: LockMode): number {
+  try {
+    return openSync(path, O_RDWR | O_CREAT, 0o666);
+  } catch (err) {
+    if (!readOnlyAllowed(kind, mode) || !FALLBACK_CODES.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    return openSync(path, O_RDONLY);
+  }
+}
+
+function openAsync(path: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => openCb(path, flags, 0o666, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+/** Opens `path` for locking without blocking the event loop (libuv's pool, one short op). */
+export async function openForLock(path: string, kind: LockKind, mode: LockMode): Promise<number> {
+  try {
+    return await openAsync(path, O_RDWR | O_CREAT);
+  } catch (err) {
+    if (!readOnlyAllowed(kind, mode) || !FALLBACK_CODES.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    return openAsync(path, O_RDONLY);
+  }
+}
+
+/** Opens `path` read-only for a query (never creates it). */
+export function openForQuery(path: string): number {
+  return openSync(path, O_RDONLY);
+}
+
+/** Closes an fd the library owns, ignoring errors (used on failure paths). */
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* already reported the real error */
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The thin layer over the binding that every public function shares: names the
+ * syscall for error messages and turns a negative code into a {@link LockError}.
+ * @internal
+ */
+import { AbortError, ECANCELED_ERRNO, ETIMEDOUT_ERRNO, LockError } from './errors.js';
+import { KIND_CODE, TYPE_CODE, native } from './native.js';
+import type { LockKind, LockMode } from './types.js';
+
+/** What a call does, for naming it. */
+export type Operation = 'try' | 'wait' | 'unlock' | 'query';
+
+const NAMES: Record<LockKind, Record<Operation, string>> = {
+  flock: { try: 'flock', wait: 'flock', unlock: 'flock', query: 'flock' },
+  posix: { try: 'fcntl(F_SETLK)', wait: 'fcntl(F_SETLKW)', unlock: 'fcntl(F_SETLK)', query: 'fcntl(F_GETLK)' },
+  ofd: {
+    try: 'fcntl(F_OFD_SETLK)',
+    wait: 'fcntl(F_OFD_SETLKW)',
+    unlock: 'fcntl(F_OFD_SETLK)',
+    query: 'fcntl(F_OFD_GETLK)',
+  },
+  windows: { try: 'LockFileEx', wait: 'LockFileEx', unlock: 'UnlockFileEx', query: 'LockFileEx' },
+};
+
+export function syscallName(kind: LockKind, op: Operation): string {
+  return NAMES[kind][op];
+}
+
+/** One request, resolved: what the native layer receives. */
+export interface Request {
+  kind: LockKind;
+  fd: number;
+  mode: LockMode;
+  start: bigint;
+  length: bigint;
+  /** For error messages only. */
+  path?: string | undefined;
+}
+
+/** Passes offsets as numbers when they are exact (cheaper through Node-API than bigints). */
+function offset(v: bigint): number | bigint {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+export function fail(code: number, req: Request, op: Operation, winerror = 0): LockError {
+  return new LockError(code, syscallName(req.kind, op), req.path, winerror);
+}
+
+/** Non-blocking attempt: 0 when granted, else the negative code (EAGAIN = busy). */
+export function trySet(req: Request): number {
+  return native.trySetLock(KIND_CODE[req.kind], req.fd, TYPE_CODE[req.mode], offset(req.start), offset(req.length));
+}
+
+/** Releases the request's range (or the flock). Throws on failure. */
+export function unlock(req: Request): void {
+  const code = native.trySetLock(KIND_CODE[req.kind], req.fd, TYPE_CODE.unlock, offset(req.start), offset(req.length));
+  if (code !== 0) throw fail(code, req, 'unlock', native.lastWinError());
+}
+
+/** Blocking wait on the calling thread; timeoutMs < 0 = forever. Throws on failure. */
+export function waitSync(req: Request, timeoutMs: number): void {
+  const code = native.waitSync(
+    KIND_CODE[req.kind],
+    req.fd,
+    TYPE_CODE[req.mode],
+    offset(req.start),
+    offset(req.length),
+    timeoutMs,
+  );
+  if (code === ETIMEDOUT_ERRNO) throw timeoutError(req);
+  if (code !== 0) throw fail(code, req, 'wait', native.lastWinError());
+}
+
+/** F_GETLK / F_OFD_GETLK: the lock that would block `req`, or null. */
+export function query(req: Request): { mode: LockMode; start: bigint; length: bigint; pid: number } | null {
+  const out = new BigInt64Array(4);
+  const code = native.queryLock(KIND_CODE[req.kind], req.fd, TYPE_CODE[req.mode], offset(req.start), offset(req.length), out);
+  if (code !== 0) throw fail(code, req, 'query', native.lastWinError());
+  if (out[0] === -1n) return null;
+  return {
+    mode: out[0] === BigInt(TYPE_CODE.shared) ? 'shared' : 'exclusive',
+    start: out[1]!,
+    length: out[2]!,
+    pid: Number(out[3]),
+  };
+}
+
+/**
+ * Waits off the event loop on a thread the addon owns. A timeout or an abort ends
+ * the kernel wait itself (the thread is interrupted and returns), and the promise
+ * settles only once it has ended, so a path-opened fd is never closed under a
+ * waiting thread. A grant that races the cancel is released again.
+ */
+export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let reason: Error | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let retryDelay = 1;
+
+    const onAbort = (): void => cancel(new AbortError(undefined, { cause: signal?.reason }));
+
+    const id = native.waitStart(
+      KIND_CODE[req.kind],
+      req.fd,
+      TYPE_CODE[req.mode],
+      offset(req.start),
+      offset(req.length),
+      (code, winerror) => {
+        if (timer) clearTimeout(timer);
+        if (retry) clearTimeout(retry);
+        signal?.removeEventListener('abort', onAbort);
+        if (reason) {
+          if (code === 0) {
+            // Granted in the instant the caller gave up: hand it back, then report the cancel.
+            try {
+              unlock(req);
+            } catch {
+              /* the caller's error below says what happened */
+            }
+          }
+          reject(reason);
+        } else if (code === 0) {
+          resolve();
+        } else {
+          reject(code === ECANCELED_ERRNO ? timeoutError(req) : fail(code, req, 'wait', winerror));
+        }
+      },
+    );
+    if (id < 0) {
+      reject(fail(id, req, 'wait'));
+      return;
+    }
+
+    function cancel(err: Error): void {
+      if (reason) return;
+      reason = err;
+      interrupt();
+    }
+    // An interrupt that lands just before the thread enters the kernel is lost, so
+    // repeat it (1, 2, 4 ... 32 ms) until the completion arrives.
+    function interrupt(): void {
+      if (native.waitCancel(id)) {
+        retry = setTimeout(interrupt, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 32);
+      }
+    }
+
+    if (timeoutMs >= 0) timer = setTimeout(() => cancel(timeoutError(req)), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The rejection of a wait whose timeout elapsed: code 'ETIMEDOUT'. */
+export function timeoutError(req: Request): LockError {
+  return new LockError(ETIMEDOUT_ERRNO, syscallName(req.kind, 'wait'), req.path, 0, 'lock wait timed out');
+}
