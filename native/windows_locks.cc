@@ -8,10 +8,10 @@
 //
 // Contract with lib/ (see docs/WINDOWS.md):
 //   - start is an absolute, non-negative offset; length >= 0.
-//   - length 0 means "to the end of the 64-bit range": it is sent as
-//     0xFFFFFFFF:0xFFFFFFFF (2^64 - 1 bytes). Windows has no EOF-relative length, and a
-//     literal 0 would lock nothing useful. The same mapping applies to unlock, so an
-//     unlock with the lock's own (start, length) always names the exact same region.
+//   - length 0 means "to the end of the 64-bit range": it is sent as 2^64 - 1 - start
+//     bytes (0xFFFFFFFF:0xFFFFFFFF from start 0). Windows has no EOF-relative length,
+//     and a literal 0 would lock nothing useful. The same mapping applies to unlock, so
+//     an unlock with the lock's own (start, length) always names the exact same region.
 //   - Contention (ERROR_LOCK_VIOLATION) is reported as UV_EAGAIN, as on every kind.
 //   - ERROR_NOT_LOCKED (unlocking a region this handle does not hold) is reported as
 //     UV_ENOENT ("no such lock"): libuv has no ENOLCK on Windows, and EINVAL/EAGAIN
@@ -104,14 +104,14 @@ void FillOverlapped(uint64_t start, OVERLAPPED* ov) {
   ov->OffsetHigh = static_cast<DWORD>(start >> 32);
 }
 
-// Length 0 -> the whole 64-bit range (see the contract at the top of the file).
-void SplitLength(int64_t length, DWORD* low, DWORD* high) {
-  if (length == 0) {
-    *low = 0xFFFFFFFFu;
-    *high = 0xFFFFFFFFu;
-    return;
-  }
-  uint64_t len = static_cast<uint64_t>(length);
+// Length 0 -> from start to the end of the 64-bit range: 2^64 - 1 - start bytes, so
+// that start + length never wraps (for start 0 that is the customary 0xFFFFFFFF:
+// 0xFFFFFFFF of Rust std and fs-native-extensions). A literal all-ones length from a
+// non-zero start wraps past 2^64 and is refused: Wine answers ERROR_INVALID_PARAMETER,
+// and Windows' lock package rejects ranges whose end overflows (STATUS_INVALID_LOCK_RANGE).
+void SplitLength(int64_t start, int64_t length, DWORD* low, DWORD* high) {
+  uint64_t len = length == 0 ? ~uint64_t{0} - static_cast<uint64_t>(start)
+                             : static_cast<uint64_t>(length);
   *low = static_cast<DWORD>(len & 0xFFFFFFFFu);
   *high = static_cast<DWORD>(len >> 32);
 }
@@ -148,7 +148,7 @@ LockResult TrySetLock(const LockRequest& req) {
   OVERLAPPED ov;
   FillOverlapped(static_cast<uint64_t>(req.start), &ov);
   DWORD low = 0, high = 0;
-  SplitLength(req.length, &low, &high);
+  SplitLength(req.start, req.length, &low, &high);
 
   BOOL ok;
   if (req.type == kTypeUnlock) {
