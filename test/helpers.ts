@@ -1,0 +1,172 @@
+// Test helpers: real lock owners in other processes and threads, temp files, and
+// readers for /proc. Everything here talks to the real kernel.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+
+export const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
+
+export interface AgentError {
+  name: string;
+  code?: string;
+  message: string;
+  syscall?: string;
+}
+
+export interface Reply {
+  ok: boolean;
+  result?: unknown;
+  error?: AgentError;
+}
+
+/** An agent in another process or thread. `call` resolves with its reply. */
+export interface Agent {
+  readonly pid: number;
+  call(op: string, args?: Record<string, unknown>): Promise<Reply>;
+  /** Like call, but throws when the agent reports an error. */
+  ok<T = unknown>(op: string, args?: Record<string, unknown>): Promise<T>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  close(): Promise<void>;
+}
+
+function makeAgent(
+  send: (line: string) => void,
+  onLine: (cb: (line: string) => void) => void,
+  pid: number,
+  kill: (signal?: NodeJS.Signals) => Promise<void>,
+): { agent: Omit<Agent, 'pid'> & { pid: number }; ready: Promise<void> } {
+  let seq = 1;
+  const pending = new Map<number, (r: Reply) => void>();
+  let readyResolve!: () => void;
+  const ready = new Promise<void>((r) => (readyResolve = r));
+  onLine((line) => {
+    const msg = JSON.parse(line) as Reply & { seq: number };
+    if (msg.seq === 0) return readyResolve();
+    pending.get(msg.seq)?.(msg);
+    pending.delete(msg.seq);
+  });
+  const call = (op: string, args: Record<string, unknown> = {}): Promise<Reply> =>
+    new Promise((resolve) => {
+      const s = seq++;
+      pending.set(s, resolve);
+      send(JSON.stringify({ seq: s, op, ...args }));
+    });
+  const agent = {
+    pid,
+    call,
+    async ok<T>(op: string, args?: Record<string, unknown>): Promise<T> {
+      const r = await call(op, args);
+      if (!r.ok) throw Object.assign(new Error(`agent ${op}: ${r.error?.message}`), r.error);
+      return r.result as T;
+    },
+    kill,
+    close: () => kill('SIGTERM'),
+  };
+  return { agent, ready };
+}
+
+const live = new Set<Agent>();
+
+/** Starts an agent in a new process (separate PID, real kernel lock owner). */
+export async function processAgent(extraFds: number[] = []): Promise<Agent> {
+  const child = spawn(process.execPath, [AGENT], {
+    stdio: ['pipe', 'pipe', 'inherit', ...extraFds],
+  }) as ChildProcessWithoutNullStreams;
+  let buf = '';
+  const listeners: ((l: string) => void)[] = [];
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      for (const l of listeners) l(line);
+    }
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const { agent, ready } = makeAgent(
+    (line) => child.stdin.write(line + '\n'),
+    (cb) => listeners.push(cb),
+    child.pid!,
+    async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+      live.delete(agent as Agent);
+    },
+  );
+  live.add(agent as Agent);
+  await ready;
+  return agent as Agent;
+}
+
+/** Starts an agent in a worker thread of this process (same PID). */
+export async function threadAgent(): Promise<Agent> {
+  const worker = new Worker(AGENT);
+  const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+  const { agent, ready } = makeAgent(
+    (line) => worker.postMessage(line),
+    (cb) => worker.on('message', (m: string) => cb(m)),
+    process.pid,
+    async () => {
+      await worker.terminate();
+      await exited;
+      live.delete(agent as Agent);
+    },
+  );
+  live.add(agent as Agent);
+  await ready;
+  return agent as Agent;
+}
+
+/** Stops every agent still running (afterEach). */
+export async function stopAgents(): Promise<void> {
+  await Promise.all([...live].map((a) => a.kill('SIGKILL')));
+}
+
+/** A fresh temp dir with a file path in it; removed by cleanup(). */
+export function tempFile(name = 'f.lock'): { dir: string; file: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'syslocks-test-'));
+  return { dir, file: join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One parsed /proc/locks entry. */
+export interface ProcLocksEntry {
+  type: string;
+  access: string;
+  pid: number;
+  ino: number;
+  start: string;
+  end: string;
+  waiting: boolean;
+}
+
+/** /proc/locks entries on `file`. */
+export function procLocks(file: string): ProcLocksEntry[] {
+  const ino = statSync(file).ino;
+  const out: ProcLocksEntry[] = [];
+  for (const line of readFileSync('/proc/locks', 'utf8').split('\n')) {
+    const m = /^\d+:\s+(->\s+)?(\S+)\s+\S+\s+(\S+)\s+(-?\d+)\s+\S+:\S+:(\d+)\s+(\d+)\s+(\S+)/.exec(line);
+    if (m && Number(m[5]) === ino) {
+      out.push({ waiting: !!m[1], type: m[2]!, access: m[3]!, pid: Number(m[4]), ino, start: m[6]!, end: m[7]! });
+    }
+  }
+  return out;
+}
+
+/** Number of threads of this process. */
+export function threadCount(): number {
+  return readdirSync('/proc/self/task').length;
+}
+
+/** Number of open fds of this process. */
+export function fdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** Waits until `cond()` holds, polling (no wall-clock assertion: the test timeout bounds it). */
+export async function until(cond: () => boolean | Promise<boolean>, stepMs = 5): Promise<void> {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, stepMs));
+}
