@@ -1,7 +1,7 @@
 // Test helpers: real lock owners in other processes and threads, temp files, and
 // readers for /proc. Everything here talks to the real kernel.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -126,10 +126,12 @@ export async function stopAgents(): Promise<void> {
   await Promise.all([...live].map((a) => a.kill('SIGKILL')));
 }
 
-/** A fresh temp dir with a file path in it; removed by cleanup(). */
+/** A fresh temp dir with an empty file in it; removed by cleanup(). */
 export function tempFile(name = 'f.lock'): { dir: string; file: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'syslocks-test-'));
-  return { dir, file: join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const file = join(dir, name);
+  writeFileSync(file, '');
+  return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** One parsed /proc/locks entry. */
