@@ -48,7 +48,20 @@ export const TIMEOUT_CODE = 'ETIMEDOUT';
 
 let errorMap: Map<number, [string, string]> | undefined;
 
+// libuv has no code for a few errnos that lock calls return (EDEADLK, ENOLCK):
+// Node then prints "Unknown system error -35". Name them from os.constants.errno and
+// describe them as strerror(3) does.
+const EXTRA_DESCRIPTIONS: Record<string, string> = {
+  EDEADLK: 'resource deadlock avoided',
+  ENOLCK: 'no locks available',
+  EOVERFLOW: 'value too large for defined data type',
+};
+
 function errorName(errno: number): string {
+  errorMap ??= getSystemErrorMap();
+  const known = errorMap.get(errno)?.[0];
+  if (known) return known;
+  for (const [name, value] of Object.entries(osConstants.errno)) if (-value === errno) return name;
   try {
     return getSystemErrorName(errno);
   } catch {
@@ -58,7 +71,7 @@ function errorName(errno: number): string {
 
 function errorDescription(errno: number): string {
   errorMap ??= getSystemErrorMap();
-  return errorMap.get(errno)?.[1] ?? 'unknown error';
+  return errorMap.get(errno)?.[1] ?? EXTRA_DESCRIPTIONS[errorName(errno)] ?? 'unknown error';
 }
 
 /** The negative libuv code for an errno name, as Node reports it on this platform. */

@@ -2,11 +2,11 @@
  * The high-level API (DESIGN.md section 2): tryLock / lockSync / lock / getLock and
  * the FileLock they return.
  */
-import { closeSync, fstatSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { resolveKind } from './capabilities.js';
 import { AbortError, EAGAIN_ERRNO, invalidArgValue, unavailable } from './errors.js';
 import { fdinfoLocks, procLocksOn } from './holders.js';
-import { closeQuietly, openForLock, openForLockSync, openForQuery } from './open.js';
+import { closeOwned, closeQuietly, openForLock, openForLockSync, openForQuery } from './open.js';
 import { releasePosix, retainPosix } from './posix_registry.js';
 import { fail, query, timeoutError, trySet, unlock, waitAsync, waitSync, type Request } from './syscall.js';
 import type { LockInfo, LockKind, LockMode, LockOptions, SyncWaitOptions, Target, WaitOptions } from './types.js';
@@ -83,7 +83,7 @@ export class FileLock {
     }
     try {
       if (this.#posixKey !== undefined) releasePosix(this.#posixKey, this.#ownsFd ? this.fd : undefined);
-      else if (this.#ownsFd) closeSync(this.fd);
+      else if (this.#ownsFd) closeOwned(this.fd);
     } catch (err) {
       error ??= err;
     }

@@ -44,6 +44,9 @@ export interface NativeBinding {
   ): number;
   lastWinError(): number;
   pendingWaits(): number;
+  /** Records an fd the library owns, to be closed if the environment is torn down. */
+  trackFd(fd: number): void;
+  untrackFd(fd: number): void;
   readonly kinds: { flock: boolean; posix: boolean; ofd: boolean; windows: boolean };
   readonly interruptSignal?: number;
 }

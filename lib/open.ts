@@ -5,6 +5,7 @@
  * @internal
  */
 import { closeSync, open as openCb, openSync, constants as fsConstants } from 'node:fs';
+import { native } from './native.js';
 import type { LockKind, LockMode } from './types.js';
 
 const { O_RDWR, O_RDONLY, O_CREAT } = fsConstants;
@@ -22,13 +23,22 @@ function readOnlyAllowed(kind: LockKind, mode: LockMode): boolean {
 
 const FALLBACK_CODES = new Set(['EACCES', 'EROFS', 'EISDIR', 'EPERM']);
 
+/**
+ * The library's own fds are tracked natively, so that tearing down the environment
+ * (a worker terminated while it holds or waits for a path lock) closes them.
+ */
+function owned(fd: number): number {
+  native.trackFd(fd);
+  return fd;
+}
+
 /** Opens `path` for locking, synchronously. */
 export function openForLockSync(path: string, kind: LockKind, mode: LockMode): number {
   try {
-    return openSync(path, O_RDWR | O_CREAT, 0o666);
+    return owned(openSync(path, O_RDWR | O_CREAT, 0o666));
   } catch (err) {
     if (!readOnlyAllowed(kind, mode) || !FALLBACK_CODES.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-    return openSync(path, O_RDONLY);
+    return owned(openSync(path, O_RDONLY));
   }
 }
 
@@ -39,22 +49,28 @@ function openAsync(path: string, flags: number): Promise<number> {
 /** Opens `path` for locking without blocking the event loop (libuv's pool, one short op). */
 export async function openForLock(path: string, kind: LockKind, mode: LockMode): Promise<number> {
   try {
-    return await openAsync(path, O_RDWR | O_CREAT);
+    return owned(await openAsync(path, O_RDWR | O_CREAT));
   } catch (err) {
     if (!readOnlyAllowed(kind, mode) || !FALLBACK_CODES.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-    return openAsync(path, O_RDONLY);
+    return owned(await openAsync(path, O_RDONLY));
   }
 }
 
 /** Opens `path` read-only for a query (never creates it). */
 export function openForQuery(path: string): number {
-  return openSync(path, O_RDONLY);
+  return owned(openSync(path, O_RDONLY));
+}
+
+/** Closes an fd the library owns. */
+export function closeOwned(fd: number): void {
+  native.untrackFd(fd);
+  closeSync(fd);
 }
 
 /** Closes an fd the library owns, ignoring errors (used on failure paths). */
 export function closeQuietly(fd: number): void {
   try {
-    closeSync(fd);
+    closeOwned(fd);
   } catch {
     /* already reported the real error */
   }

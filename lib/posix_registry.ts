@@ -9,7 +9,8 @@
  * in the process closing an fd of the file (for example `fs.readFileSync(path)`).
  * @internal
  */
-import { closeSync, fstatSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
+import { closeOwned } from './open.js';
 
 interface Inode {
   live: number;
@@ -35,7 +36,7 @@ export function retainPosix(fd: number): string {
 export function releasePosix(key: string, ownedFd: number | undefined): void {
   const entry = inodes.get(key);
   if (!entry) {
-    if (ownedFd !== undefined) closeSync(ownedFd);
+    if (ownedFd !== undefined) closeOwned(ownedFd);
     return;
   }
   entry.live--;
@@ -45,7 +46,7 @@ export function releasePosix(key: string, ownedFd: number | undefined): void {
   let first: unknown;
   for (const fd of entry.pendingClose) {
     try {
-      closeSync(fd);
+      closeOwned(fd);
     } catch (err) {
       first ??= err;
     }

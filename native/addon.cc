@@ -7,6 +7,12 @@
 // binding from crashing the process.
 #include <napi.h>
 
+#include <unordered_set>
+
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
 #include "errors.h"
 #include "lock_request.h"
 #include "waiter.h"
@@ -22,6 +28,10 @@ struct AddonState {
   explicit AddonState(napi_env env) : waits(env) {}
   WaitRegistry waits;
   uint32_t last_winerror = 0;
+  // fds that lib/ opened from a path and still owns (held locks, pending waits).
+  // Closed at environment teardown, so a worker terminated while it holds or waits
+  // for a path lock leaves no fd, and so no lock, behind in the process.
+  std::unordered_set<int32_t> owned_fds;
 };
 
 bool ToInt64(const Napi::Value& v, int64_t* out) {
@@ -127,6 +137,17 @@ Napi::Value LastWinErrorJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), State(info)->last_winerror);
 }
 
+// trackFd(fd) / untrackFd(fd): see AddonState::owned_fds.
+Napi::Value TrackFdJs(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsNumber()) State(info)->owned_fds.insert(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value UntrackFdJs(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsNumber()) State(info)->owned_fds.erase(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
 Napi::Value PendingWaitsJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(State(info)->waits.pending()));
 }
@@ -135,7 +156,14 @@ void Cleanup(void* arg) {
   // Runs at environment teardown, before Node finalizes the thread-safe function
   // (cleanup hooks run last-added-first; the registry created it before this hook).
   auto* state = static_cast<AddonState*>(arg);
-  state->waits.Shutdown();
+  state->waits.Shutdown();  // first: no waiter thread may still use an fd
+#ifndef _WIN32
+  // close(2) releases this description's flock and OFD locks once no other fd refers
+  // to it, and the process's POSIX locks on the file.
+  for (int32_t fd : state->owned_fds) close(fd);
+#endif
+  // Windows: Node's fds live in node.exe's C runtime, which this addon (another CRT)
+  // cannot close; a terminated worker's handles close when the process exits.
   delete state;
 }
 
@@ -155,6 +183,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("queryLock", QueryLockJs);
   fn("lastWinError", LastWinErrorJs);
   fn("pendingWaits", PendingWaitsJs);
+  fn("trackFd", TrackFdJs);
+  fn("untrackFd", UntrackFdJs);
 
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("flock", KindCompiledIn(kKindFlock));

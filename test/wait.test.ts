@@ -1,0 +1,229 @@
+// Issue 3: waits that never block the event loop or starve the threadpool, and
+// that end (timeout, abort, teardown) without leaving a thread, fd or lock behind.
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, constants, promises as fsp } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AbortError, lock, lockSync, tryLock, type FileLock, type LockKind } from '../dist/index.js';
+import { fdCount, processAgent, procLocks, stopAgents, tempFile, threadCount, until } from './helpers.js';
+
+let cleanups: (() => void)[] = [];
+afterEach(async () => {
+  await stopAgents();
+  for (const c of cleanups) c();
+  cleanups = [];
+});
+function file(): string {
+  const t = tempFile();
+  cleanups.push(t.cleanup);
+  return t.file;
+}
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const KINDS: LockKind[] = ['flock', 'posix', 'ofd'];
+
+describe.each(KINDS)('lock() waits, kind %s', (kind) => {
+  it('is granted when the other process releases', async () => {
+    const f = file();
+    const a = await processAgent();
+    const held = await a.ok<{ id: number }>('tryLock', { path: f, options: { kind } });
+    let granted = false;
+    const waiting = lock(f, { kind }).then((l) => {
+      granted = true;
+      return l;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(granted).toBe(false);
+    await a.ok('release', { id: held.id });
+    const l = await waiting;
+    expect(l.kind).toBe(kind);
+    expect(procLocks(f).filter((e) => !e.waiting)).toHaveLength(1);
+    l.release();
+  });
+
+  it('timeout ends the kernel wait: ETIMEDOUT, no thread, fd or lock left', async () => {
+    const f = file();
+    const a = await processAgent();
+    await a.ok('tryLock', { path: f, options: { kind } });
+    const threads = threadCount();
+    const fds = fdCount();
+    const err = await lock(f, { kind, timeout: 30 }).catch((e: unknown) => e as NodeJS.ErrnoException);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toMatchObject({ code: 'ETIMEDOUT', path: f, message: expect.stringMatching(/^ETIMEDOUT: lock wait timed out, /) });
+    expect(threadCount()).toBe(threads);
+    expect(fdCount()).toBe(fds);
+    expect(procLocks(f).filter((e) => e.pid === process.pid || e.waiting)).toEqual([]);
+  });
+
+  it('abort ends the kernel wait with an AbortError; the lock is free for others afterwards', async () => {
+    const f = file();
+    const a = await processAgent();
+    const held = await a.ok<{ id: number }>('tryLock', { path: f, options: { kind } });
+    const ac = new AbortController();
+    const waiting = lock(f, { kind, signal: ac.signal });
+    await until(() => procLocks(f).some((e) => e.waiting));
+    ac.abort(new Error('user gave up'));
+    const err = (await waiting.catch((e: unknown) => e)) as AbortError;
+    expect(err).toBeInstanceOf(AbortError);
+    expect(err.name).toBe('AbortError');
+    expect(err.code).toBe('ABORT_ERR');
+    expect((err.cause as Error).message).toBe('user gave up');
+    expect(procLocks(f).some((e) => e.waiting)).toBe(false);
+    await a.ok('release', { id: held.id });
+    const b = await processAgent();
+    expect(await b.ok('tryLock', { path: f, options: { kind } })).not.toBeNull();
+  });
+
+  it('lockSync with a timeout ends the wait too', async () => {
+    const f = file();
+    const a = await processAgent();
+    await a.ok('tryLock', { path: f, options: { kind } });
+    const threads = threadCount();
+    const fds = fdCount();
+    expect(() => lockSync(f, { kind, timeout: 20 })).toThrow(expect.objectContaining({ code: 'ETIMEDOUT' }));
+    expect(threadCount()).toBe(threads);
+    expect(fdCount()).toBe(fds);
+  });
+});
+
+it('an already-aborted signal rejects at once, without a syscall (the path is not even created)', async () => {
+  const t = tempFile();
+  cleanups.push(t.cleanup);
+  const path = `${t.dir}/not-created.lock`;
+  const ac = new AbortController();
+  ac.abort();
+  const err = await lock(path, { signal: ac.signal }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(AbortError);
+  await expect(fsp.access(path)).rejects.toMatchObject({ code: 'ENOENT' });
+});
+
+it('200 pending waits leave fs.promises, timers and the event loop working', async () => {
+  const f = file();
+  const other = file();
+  await fsp.writeFile(other, 'still readable');
+  const a = await processAgent();
+  const held = await a.ok<{ id: number }>('tryLock', { path: f, options: { kind: 'ofd', mode: 'exclusive' } });
+  const waits = Array.from({ length: 200 }, () => lock(f, { kind: 'ofd', mode: 'shared' }));
+  await until(() => procLocks(f).filter((e) => e.waiting).length === 200);
+  // Every libuv threadpool thread would be taken if the waits sat there.
+  const reads = await Promise.all(Array.from({ length: 16 }, () => fsp.readFile(other, 'utf8')));
+  expect(reads.every((r) => r === 'still readable')).toBe(true);
+  let ticks = 0;
+  await new Promise<void>((resolve) => {
+    const t = setInterval(() => {
+      if (++ticks === 20) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 1);
+  });
+  expect(ticks).toBe(20);
+  await a.ok('release', { id: held.id });
+  const locks = await Promise.all(waits);
+  expect(locks).toHaveLength(200);
+  for (const l of locks) l.release();
+});
+
+it('10,000 waits that were granted, timed out or aborted leave threads, fds and /proc/locks as before', async () => {
+  const f = file();
+  const holderFd = openSync(f, constants.O_RDWR);
+  const waiterFd = openSync(f, constants.O_RDWR);
+  const threads = threadCount();
+  const fds = fdCount();
+  // OFD locks on two fds of one process are two owners (fcntl(2)), so the waits are
+  // contended without another process; every third one is granted.
+  let holder: FileLock | null = tryLock(holderFd, { kind: 'ofd' })!;
+  const outcomes = { granted: 0, timedOut: 0, aborted: 0 };
+  for (let i = 0; i < 10_000; i++) {
+    const how = i % 3;
+    if (how === 0) {
+      const p = lock(waiterFd, { kind: 'ofd' });
+      holder!.release();
+      (await p).release();
+      outcomes.granted++;
+      holder = tryLock(holderFd, { kind: 'ofd' })!;
+    } else if (how === 1) {
+      const err = await lock(waiterFd, { kind: 'ofd', timeout: 0.5 + (i % 2) }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ETIMEDOUT' });
+      outcomes.timedOut++;
+    } else {
+      const ac = new AbortController();
+      const p = lock(waiterFd, { kind: 'ofd', signal: ac.signal });
+      if (i % 4 === 0) await new Promise((r) => setImmediate(r));
+      ac.abort();
+      expect(await p.catch((e: unknown) => e)).toBeInstanceOf(AbortError);
+      outcomes.aborted++;
+    }
+  }
+  holder!.release();
+  expect(outcomes.granted + outcomes.timedOut + outcomes.aborted).toBe(10_000);
+  expect(threadCount()).toBe(threads);
+  expect(fdCount()).toBe(fds);
+  expect(procLocks(f)).toEqual([]);
+  closeSync(holderFd);
+  closeSync(waiterFd);
+});
+
+it('EDEADLK from a POSIX wait surfaces as an error, never as a hang', async () => {
+  const f = file();
+  const a = await processAgent();
+  const b = await processAgent();
+  await a.ok('tryLock', { path: f, options: { kind: 'posix', range: { start: 0, length: 1 } } });
+  await b.ok('tryLock', { path: f, options: { kind: 'posix', range: { start: 1, length: 1 } } });
+  const aWaits = a.call('lock', { path: f, options: { kind: 'posix', range: { start: 1, length: 1 } } });
+  await until(() => procLocks(f).some((e) => e.waiting));
+  const bWaits = await b.call('lock', { path: f, options: { kind: 'posix', range: { start: 0, length: 1 } } });
+  expect(bWaits.ok).toBe(false);
+  expect(bWaits.error).toMatchObject({ code: 'EDEADLK', syscall: 'fcntl(F_SETLKW)' });
+  await b.kill();
+  expect((await aWaits).ok).toBe(true);
+});
+
+it('OFD locks have no deadlock detection (fcntl(2)): a timeout is the way out', async () => {
+  const f = file();
+  const a = await processAgent();
+  const b = await processAgent();
+  await a.ok('tryLock', { path: f, options: { kind: 'ofd', range: { start: 0, length: 1 } } });
+  await b.ok('tryLock', { path: f, options: { kind: 'ofd', range: { start: 1, length: 1 } } });
+  const aWaits = a.call('lock', { path: f, options: { kind: 'ofd', range: { start: 1, length: 1 }, timeout: 300 } });
+  const bWaits = b.call('lock', { path: f, options: { kind: 'ofd', range: { start: 0, length: 1 }, timeout: 300 } });
+  const [ra, rb] = await Promise.all([aWaits, bWaits]);
+  expect([ra.error?.code, rb.error?.code]).toEqual(['ETIMEDOUT', 'ETIMEDOUT']);
+});
+
+it('a worker terminated mid-wait ends cleanly: no crash, no lock and no fd left', async () => {
+  const held = file();
+  const waitFor = file();
+  const a = await processAgent();
+  await a.ok('tryLock', { path: waitFor, options: {} });
+  const fds = fdCount();
+  const worker = new Worker(fixture('worker-waiter.mjs'), { workerData: { heldPath: held, waitPath: waitFor } });
+  const messages: unknown[] = [];
+  worker.on('message', (m) => messages.push(m));
+  await until(() => messages.includes('waiting'));
+  expect(messages[0]).toEqual({ held: true });
+  expect(procLocks(waitFor).some((e) => e.waiting)).toBe(true);
+  await worker.terminate();
+  expect(messages).not.toContain('granted');
+  expect(procLocks(waitFor).some((e) => e.waiting)).toBe(false);
+  expect(procLocks(held)).toEqual([]); // the worker's held path lock went with it
+  expect(fdCount()).toBe(fds);
+  const mine = tryLock(held);
+  expect(mine).not.toBeNull();
+  mine!.release();
+});
+
+describe.each(['exit', 'throw'])('a process that ends (%s) with pending waits', (how) => {
+  it('exits instead of hanging', async () => {
+    const f = file();
+    const a = await processAgent();
+    await a.ok('tryLock', { path: f, options: {} });
+    const child = spawn(process.execPath, [fixture('exit-while-waiting.mjs'), f, '20', how], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(out).toBe('waiting\n');
+    expect(code).toBe(how === 'exit' ? 0 : 1);
+    expect(procLocks(f).some((e) => e.waiting)).toBe(false);
+  });
+});
