@@ -18,7 +18,8 @@ WINE=/usr/lib/wine/wine64          # Debian's wine64 ships no /usr/bin/wine
 WINESERVER=/usr/lib/wine/wineserver
 PER_FILE_TIMEOUT="${WINE_TIMEOUT:-180}"
 START=$SECONDS
-t() { local s=$SECONDS; "$@"; echo "[test-win] $((SECONDS - s)) s: $*" >&2; }
+exec 3>&2   # timings go to the real stderr even when a step's output goes to a file
+t() { local s=$SECONDS; "$@"; echo "[test-win] $((SECONDS - s)) s: $*" >&3; }
 
 t bash "$ROOT/scripts/build-win.sh"
 
