@@ -1,0 +1,310 @@
+/**
+ * The locker: a process or worker thread that obeys a queue of commands from its
+ * controller and reports every result as one JSON object with its pid, thread id and
+ * a timestamp. Commands are text lines (DESIGN.md section 4):
+ *
+ * ```text
+ * lock read|write [at T] [fd=NAME] [kind=K] [range=S:L] [wait] [timeout=MS]
+ * unlock [at T] [fd=NAME] [kind=K] [range=S:L]
+ * unlockif [fd=NAME] [kind=K]
+ * stop
+ * ```
+ *
+ * and, for the lab's experiments: `open NAME [ro] [path=P]`, `close NAME`,
+ * `getlk read|write [fd=NAME] [range=S:L] [ofd]`, `readfile`, `spawnchild fd=NAME`,
+ * `killchild`, `sig [pause=MS]` (write this locker's signature, pause, re-read) and
+ * `sleep MS`. `at T` delays the command until T ms after the controller's epoch;
+ * commands run strictly one after the other, in order.
+ * @packageDocumentation
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
+import {
+  fcntlGetLockSync,
+  fcntlLockSync,
+  flockSync,
+  lock,
+  tryLock,
+  type FileLock,
+  type LockKind,
+  type LockMode,
+  type LockRange,
+} from '../index.js';
+
+/** A parsed command. */
+export interface Command {
+  /** The verb. */
+  op: 'lock' | 'unlock' | 'unlockif' | 'stop' | 'open' | 'close' | 'getlk' | 'readfile' | 'spawnchild' | 'killchild' | 'sig' | 'sleep';
+  /** `read` / `write` for lock and getlk. */
+  mode?: LockMode;
+  /** Run at this many ms after the controller's epoch. */
+  at?: number;
+  /** Named fd (default `main`, opened read-write on first use). */
+  fd: string;
+  /** Lock kind override (default: the locker's kind). */
+  kind?: LockKind;
+  /** Byte range. */
+  range?: LockRange;
+  /** Wait for the lock instead of trying once. */
+  wait: boolean;
+  /** Bound of a wait, ms. */
+  timeout?: number;
+  /** open: read-only. getlk: use F_OFD_GETLK. */
+  flag: boolean;
+  /** open: a path other than the locker's file. sleep/sig: milliseconds. */
+  arg?: string;
+  /** The text the command came from. */
+  text: string;
+}
+
+/** One report line. */
+export interface Report {
+  /** Sequence number of the command (0-based, per locker). */
+  seq: number;
+  /** The command text. */
+  cmd: string;
+  /** The locker's pid. */
+  pid: number;
+  /** The locker's worker thread id (0 = main thread of its process). */
+  threadId: number;
+  /** When the command finished: ms after the controller's epoch. */
+  t: number;
+  /** `granted`, `conflict`, `timeout`, `released`, `not-held`, `free`, `held`, `same`, `changed`, `done` or `error`. */
+  result: string;
+  /** Error code (`EAGAIN`, `EDEADLK`, `EBADF`, ...) when there is one. */
+  code?: string;
+  /** Extra data: the F_GETLK answer, a child's pid, a re-read signature. */
+  data?: Record<string, string | number | boolean | null>;
+  /** Human-readable text (error messages). */
+  message?: string;
+}
+
+const KINDS = new Set<string>(['flock', 'posix', 'ofd', 'windows']);
+const OPS = new Set<string>(['lock', 'unlock', 'unlockif', 'stop', 'open', 'close', 'getlk', 'readfile', 'spawnchild', 'killchild', 'sig', 'sleep']);
+
+/** Parses `S:L` into a range. */
+export function parseRange(text: string): LockRange {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m) throw new Error(`bad range '${text}' (expected START:LENGTH)`);
+  const num = (s: string): number | bigint => (BigInt(s) > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(s) : Number(s));
+  return { start: num(m[1]!), length: num(m[2]!) };
+}
+
+/** Parses one command line. Throws an Error with a readable message on bad input. */
+export function parseCommand(text: string): Command {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const op = words.shift();
+  if (!op || !OPS.has(op)) throw new Error(`unknown command '${text}'`);
+  const cmd: Command = { op: op as Command['op'], fd: 'main', wait: false, flag: false, text: text.trim() };
+  if (op === 'open' || op === 'close') {
+    const name = words.shift();
+    if (!name || !/^\w+$/.test(name)) throw new Error(`'${op}' needs an fd name`);
+    cmd.fd = name;
+  }
+  while (words.length) {
+    const w = words.shift()!;
+    if (w === 'read' || w === 'write') cmd.mode = w === 'read' ? 'shared' : 'exclusive';
+    else if (w === 'at') cmd.at = Number(words.shift());
+    else if (w === 'wait') cmd.wait = true;
+    else if (w === 'ro' || w === 'ofd') cmd.flag = true;
+    else if (w.startsWith('fd=')) cmd.fd = w.slice(3);
+    else if (w.startsWith('kind=') && KINDS.has(w.slice(5))) cmd.kind = w.slice(5) as LockKind;
+    else if (w.startsWith('range=')) cmd.range = parseRange(w.slice(6));
+    else if (w.startsWith('timeout=')) cmd.timeout = Number(w.slice(8));
+    else if (w.startsWith('path=')) cmd.arg = w.slice(5);
+    else if (w.startsWith('pause=')) cmd.arg = w.slice(6);
+    else if (op === 'sleep' && /^\d+$/.test(w)) cmd.arg = w;
+    else throw new Error(`unexpected '${w}' in '${text}'`);
+  }
+  if ((op === 'lock' || op === 'getlk') && !cmd.mode) throw new Error(`'${op}' needs read or write`);
+  if (cmd.at !== undefined && !Number.isFinite(cmd.at)) throw new Error(`bad 'at' in '${text}'`);
+  return cmd;
+}
+
+/** Milliseconds on the shared wall clock (sub-millisecond resolution). */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+function errCode(err: unknown): string {
+  return (err as { code?: string } | null)?.code ?? 'ERROR';
+}
+
+/**
+ * Executes commands against one file, in order. Transport-free: {@link runLockerProcess}
+ * (stdin/stdout) and the worker entry feed it lines and forward its reports.
+ */
+export class LockerCore {
+  readonly #file: string;
+  readonly #kind: LockKind;
+  readonly #epoch: number;
+  readonly #fds = new Map<string, number>();
+  readonly #held = new Map<string, FileLock>();
+  readonly #children: ChildProcess[] = [];
+  #seq = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  /**
+   * @param file - the file every command works on (unless `open ... path=`).
+   * @param kind - the default lock kind.
+   * @param epoch - the controller's time zero (ms on the wall clock); `at T` is relative to it.
+   */
+  constructor(file: string, kind: LockKind, epoch: number) {
+    this.#file = file;
+    this.#kind = kind;
+    this.#epoch = epoch;
+  }
+
+  /** True after `stop`. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Queues a command line; `emit` receives its report once it has run. */
+  push(line: string, emit: (r: Report) => void): void {
+    const seq = this.#seq++;
+    this.#chain = this.#chain.then(async () => {
+      let report: Omit<Report, 'seq' | 'cmd' | 'pid' | 'threadId' | 't'>;
+      let text = line.trim();
+      try {
+        const cmd = parseCommand(line);
+        text = cmd.text;
+        if (cmd.at !== undefined) await sleep(this.#epoch + cmd.at - nowMs());
+        report = await this.#run(cmd);
+      } catch (err) {
+        report = { result: 'error', code: errCode(err), message: (err as Error).message };
+      }
+      emit({ seq, cmd: text, pid: process.pid, threadId, t: Math.round((nowMs() - this.#epoch) * 100) / 100, ...report });
+    });
+  }
+
+  /** Closes every fd and kills spawned children (used on stop and on transport end). */
+  cleanup(): void {
+    for (const child of this.#children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const fd of this.#fds.values()) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed by an experiment */
+      }
+    }
+    this.#fds.clear();
+    this.#held.clear();
+  }
+
+  #fd(name: string): number {
+    let fd = this.#fds.get(name);
+    if (fd === undefined) {
+      fd = openSync(this.#file, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o666);
+      this.#fds.set(name, fd);
+    }
+    return fd;
+  }
+
+  async #run(cmd: Command): Promise<Omit<Report, 'seq' | 'cmd' | 'pid' | 'threadId' | 't'>> {
+    const kind = cmd.kind ?? this.#kind;
+    const key = `${cmd.fd}|${kind}`;
+    switch (cmd.op) {
+      case 'open': {
+        if (this.#fds.has(cmd.fd)) throw new Error(`fd '${cmd.fd}' is already open`);
+        const flags = cmd.flag ? fsConstants.O_RDONLY : fsConstants.O_RDWR | fsConstants.O_CREAT;
+        const fd = openSync(cmd.arg ?? this.#file, flags, 0o666);
+        this.#fds.set(cmd.fd, fd);
+        return { result: 'done', data: { fd } };
+      }
+      case 'close': {
+        const fd = this.#fds.get(cmd.fd);
+        if (fd === undefined) throw new Error(`no fd '${cmd.fd}'`);
+        this.#fds.delete(cmd.fd);
+        for (const k of [...this.#held.keys()]) if (k.startsWith(`${cmd.fd}|`)) this.#held.delete(k);
+        closeSync(fd);
+        return { result: 'done' };
+      }
+      case 'lock': {
+        const fd = this.#fd(cmd.fd);
+        const opts = { kind, mode: cmd.mode!, ...(cmd.range ? { range: cmd.range } : {}) };
+        try {
+          const got = cmd.wait ? await lock(fd, { ...opts, ...(cmd.timeout !== undefined ? { timeout: cmd.timeout } : {}) }) : tryLock(fd, opts);
+          if (!got) return { result: 'conflict', code: 'EAGAIN' };
+          this.#held.set(key, got);
+          return { result: 'granted' };
+        } catch (err) {
+          const code = errCode(err);
+          return { result: code === 'ETIMEDOUT' ? 'timeout' : 'error', code, message: (err as Error).message };
+        }
+      }
+      case 'unlock':
+      case 'unlockif': {
+        const held = this.#held.get(key);
+        if (cmd.op === 'unlockif' && !held) return { result: 'not-held' };
+        if (held && !cmd.range) {
+          this.#held.delete(key);
+          held.release();
+          return { result: 'released' };
+        }
+        // A partial unlock, or an unlock by a non-owner: the raw OS call.
+        const fd = this.#fd(cmd.fd);
+        const range = cmd.range ?? {};
+        if (kind === 'flock') flockSync(fd, 'unlock');
+        else if (kind === 'posix' || kind === 'ofd') fcntlLockSync(fd, { mode: 'unlock', ofd: kind === 'ofd', ...range });
+        else throw new Error(`unlock without a held lock is not supported for kind ${kind}`);
+        return { result: 'released', data: { partial: cmd.range !== undefined, owner: held !== undefined } };
+      }
+      case 'getlk': {
+        const fd = this.#fd(cmd.fd);
+        const info = fcntlGetLockSync(fd, { mode: cmd.mode!, ofd: cmd.flag, ...(cmd.range ?? {}) });
+        if (!info) return { result: 'free' };
+        return {
+          result: 'held',
+          data: { pid: info.pid, mode: info.mode, start: String(info.start), length: String(info.length) },
+        };
+      }
+      case 'readfile': {
+        const text = readFileSync(this.#file, 'latin1');
+        return { result: 'done', data: { bytes: text.length } };
+      }
+      case 'spawnchild': {
+        const fd = this.#fd(cmd.fd);
+        const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], {
+          stdio: ['ignore', 'ignore', 'ignore', fd],
+        });
+        this.#children.push(child);
+        await new Promise<void>((resolve, reject) => {
+          child.once('spawn', resolve);
+          child.once('error', reject);
+        });
+        return { result: 'done', data: { child: child.pid ?? -1 } };
+      }
+      case 'killchild': {
+        for (const child of this.#children.splice(0)) {
+          if (child.exitCode !== null || child.signalCode !== null) continue;
+          const gone = new Promise((r) => child.once('exit', r));
+          child.kill('SIGKILL');
+          await gone;
+        }
+        return { result: 'done' };
+      }
+      case 'sig': {
+        const fd = this.#fd(cmd.fd);
+        const sig = Buffer.from(`${process.pid}:${threadId}:${nowMs().toFixed(3)}`.padEnd(48, ' '));
+        writeSync(fd, sig, 0, sig.length, 0);
+        await sleep(Number(cmd.arg ?? 0));
+        const back = Buffer.alloc(sig.length);
+        readSync(fd, back, 0, back.length, 0);
+        const same = back.equals(sig);
+        return { result: same ? 'same' : 'changed', data: same ? {} : { wrote: sig.toString().trim(), read: back.toString().trim() } };
+      }
+      case 'sleep':
+        await sleep(Number(cmd.arg ?? 0));
+        return { result: 'done' };
+      case 'stop':
+        this.#stopped = true;
+        this.cleanup();
+        return { result: 'done' };
+    }
+  }
+}
