@@ -120,7 +120,9 @@ export function invalidArgValue(name: string, reason: string, actual: unknown): 
 
 /** @internal */
 export function outOfRange(name: string, range: string, actual: unknown): RangeError {
-  const err = new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${describe(actual)}`);
+  const err = new RangeError(
+    `The value of "${name}" is out of range. It must be ${range}. Received ${describe(actual)}`,
+  );
   (err as NodeJS.ErrnoException).code = 'ERR_OUT_OF_RANGE';
   return err;
 }

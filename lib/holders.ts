@@ -45,7 +45,8 @@ export interface ProcLock {
 }
 
 const KIND_OF: Record<string, ProcLock['kind'] | undefined> = { FLOCK: 'flock', POSIX: 'posix', OFDLCK: 'ofd' };
-const LINE = /^\s*\d+:\s+(->\s+)?(\S+)\s+\S+\s+(READ|WRITE)\s+(-?\d+)\s+([0-9a-f]+:[0-9a-f]+):(\d+)\s+(\d+)\s+(\d+|EOF)\s*$/;
+const LINE =
+  /^\s*\d+:\s+(->\s+)?(\S+)\s+\S+\s+(READ|WRITE)\s+(-?\d+)\s+([0-9a-f]+:[0-9a-f]+):(\d+)\s+(\d+)\s+(\d+|EOF)\s*$/;
 
 /** @internal Parses one line of /proc/locks (or the text after `lock:` in fdinfo). */
 export function parseLockLine(line: string): ProcLock | null {
@@ -64,7 +65,10 @@ export function parseLockLine(line: string): ProcLock | null {
     start,
     length: end === 'EOF' ? 0n : BigInt(end) - start + 1n,
     waiting: m[1] !== undefined,
-    key: line.replace(/^\s*\d+:\s+(->\s+)?/, '').replace(/\s+/g, ' ').trim(),
+    key: line
+      .replace(/^\s*\d+:\s+(->\s+)?/, '')
+      .replace(/\s+/g, ' ')
+      .trim(),
   };
 }
 

@@ -280,6 +280,7 @@ function probe(req: Request): LockInfo | null {
     unlock(req);
     return null;
   }
-  if (code === EAGAIN_ERRNO) return { kind: req.kind, mode: 'exclusive', start: req.start, length: req.length, pid: -1 };
+  if (code === EAGAIN_ERRNO)
+    return { kind: req.kind, mode: 'exclusive', start: req.start, length: req.length, pid: -1 };
   throw fail(code, req, 'try', native.lastWinError());
 }

@@ -13,13 +13,7 @@ import { assertKindAvailable } from './capabilities.js';
 import { AbortError, EAGAIN_ERRNO, invalidArgValue } from './errors.js';
 import { fail, query, trySet, unlock, waitAsync, waitSync, type Request } from './syscall.js';
 import type { LockInfo, LockKind, LockMode } from './types.js';
-import {
-  validateFd,
-  validateOptions,
-  validateRange,
-  validateSignal,
-  validateTimeout,
-} from './validate.js';
+import { validateFd, validateOptions, validateRange, validateSignal, validateTimeout } from './validate.js';
 import { native } from './native.js';
 
 /** `flock(2)` operations: LOCK_SH, LOCK_EX, LOCK_UN. */

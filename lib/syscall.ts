@@ -74,7 +74,14 @@ export function waitSync(req: Request, timeoutMs: number): void {
 /** F_GETLK / F_OFD_GETLK: the lock that would block `req`, or null. */
 export function query(req: Request): { mode: LockMode; start: bigint; length: bigint; pid: number } | null {
   const out = new BigInt64Array(4);
-  const code = native.queryLock(KIND_CODE[req.kind], req.fd, TYPE_CODE[req.mode], offset(req.start), offset(req.length), out);
+  const code = native.queryLock(
+    KIND_CODE[req.kind],
+    req.fd,
+    TYPE_CODE[req.mode],
+    offset(req.start),
+    offset(req.length),
+    out,
+  );
   if (code !== 0) throw fail(code, req, 'query', native.lastWinError());
   if (out[0] === -1n) return null;
   return {

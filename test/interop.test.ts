@@ -106,10 +106,14 @@ describe('lslocks(8)', () => {
     const ofd = tryLock(f, { kind: 'ofd', range: { start: 0, length: 10 } })!;
     const px = tryLock(f, { kind: 'posix', range: { start: 20, length: 10 } })!;
     // By inode: lslocks cannot name the path of an OFD lock (its pid is -1).
-    const r = spawnSync('lslocks', ['--json', '--output', 'COMMAND,PID,TYPE,MODE,START,END,INODE'], { encoding: 'utf8' });
+    const r = spawnSync('lslocks', ['--json', '--output', 'COMMAND,PID,TYPE,MODE,START,END,INODE'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     const ino = statSync(f).ino;
-    const rows = (JSON.parse(r.stdout) as { locks: Record<string, unknown>[] }).locks.filter((l) => Number(l['inode']) === ino);
+    const rows = (JSON.parse(r.stdout) as { locks: Record<string, unknown>[] }).locks.filter(
+      (l) => Number(l['inode']) === ino,
+    );
     expect(rows).toHaveLength(3);
     const byType = Object.fromEntries(rows.map((l) => [String(l['type']), l]));
     expect(byType['FLOCK']).toMatchObject({ pid: process.pid, mode: 'READ' });

@@ -97,7 +97,9 @@ describe.each(KINDS)('kind %s', (kind) => {
     const mine = tryLock(fd, { kind })!;
     expect(mine).not.toBeNull();
     // The child gets the same open file description as its fd 3, and lingers.
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {
+      stdio: ['ignore', 'ignore', 'ignore', fd],
+    });
     await until(() => child.pid !== undefined);
     closeSync(fd); // the parent lets go of its fd (POSIX: this drops the parent's lock)
     const probe = await processAgent();
@@ -155,7 +157,7 @@ describe.each(KINDS)('kind %s', (kind) => {
     const entries = procLocks(f);
     expect(entries).toHaveLength(1);
     const e = entries[0]!;
-    expect(e.type).toBe({ flock: 'FLOCK', posix: 'POSIX', ofd: 'OFDLCK' }[kind]);
+    expect(e.type).toBe(({ flock: 'FLOCK', posix: 'POSIX', ofd: 'OFDLCK' } as Record<string, string>)[kind]);
     expect(e.access).toBe('READ');
     expect(e.pid).toBe(kind === 'ofd' ? -1 : a.pid);
     expect([e.start, e.end]).toEqual(['0', 'EOF']);

@@ -79,7 +79,13 @@ describe('getLock / F_GETLK reports', () => {
     const f = file();
     const a = await processAgent();
     await a.ok('tryLock', { path: f, options: { kind: 'posix', range: { start: 5, length: 10 } } });
-    expect(getLock(f, { kind: 'posix' })).toEqual({ kind: 'posix', mode: 'exclusive', start: 5n, length: 10n, pid: a.pid });
+    expect(getLock(f, { kind: 'posix' })).toEqual({
+      kind: 'posix',
+      mode: 'exclusive',
+      start: 5n,
+      length: 10n,
+      pid: a.pid,
+    });
     expect(getLock(f, { kind: 'ofd' })).toEqual({ kind: 'ofd', mode: 'exclusive', start: 5n, length: 10n, pid: a.pid });
   });
 
@@ -96,7 +102,13 @@ describe('getLock / F_GETLK reports', () => {
     const f = file();
     const a = await processAgent();
     await a.ok('tryLock', { path: f, options: { kind: 'flock' } });
-    expect(getLock(f, { kind: 'flock' })).toEqual({ kind: 'flock', mode: 'exclusive', start: 0n, length: 0n, pid: a.pid });
+    expect(getLock(f, { kind: 'flock' })).toEqual({
+      kind: 'flock',
+      mode: 'exclusive',
+      start: 0n,
+      length: 0n,
+      pid: a.pid,
+    });
     await a.kill();
     const fd = openSync(f, constants.O_RDWR);
     const mine = tryLock(fd, { kind: 'flock' })!;

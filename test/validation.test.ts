@@ -28,25 +28,147 @@ interface Case {
 
 const P = '<path>';
 const cases: Case[] = [
-  { name: 'non-integer fd', target: 1.5, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /^The value of "target" is out of range\. It must be an integer >= 0 and <= 2147483647\. Received type number \(1\.5\)$/ },
-  { name: 'negative fd', target: -1, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /"target" is out of range.*Received type number \(-1\)/ },
+  {
+    name: 'non-integer fd',
+    target: 1.5,
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message:
+      /^The value of "target" is out of range\. It must be an integer >= 0 and <= 2147483647\. Received type number \(1\.5\)$/,
+  },
+  {
+    name: 'negative fd',
+    target: -1,
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /"target" is out of range.*Received type number \(-1\)/,
+  },
   { name: 'NaN fd', target: NaN, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /Received type number \(NaN\)/ },
-  { name: 'Infinity fd', target: Infinity, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /Received type number \(Infinity\)/ },
-  { name: 'fd in an object, negative', target: { fd: -3 }, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /"target\.fd" is out of range/ },
-  { name: 'target of a wrong type', target: true, cls: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /^The "target" argument must be a path string, a file descriptor number or an object with an fd\. Received type boolean \(true\)$/ },
-  { name: 'empty path', target: '', cls: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /'target' must be a non-empty path/ },
-  { name: 'path with a null byte', target: 'a\0b', cls: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /without null bytes/ },
-  { name: 'negative start', target: P, options: { kind: 'ofd', range: { start: -1 } }, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /"options\.range\.start" is out of range.*Received type number \(-1\)/ },
-  { name: 'start beyond 2^53 as a number', target: P, options: { kind: 'ofd', range: { start: 2 ** 60 } }, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /use a bigint beyond 2\^53/ },
-  { name: 'bigint beyond int64', target: P, options: { kind: 'posix', range: { start: 2n ** 63n } }, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /<= 9223372036854775807\. Received type bigint \(9223372036854775808n\)/ },
-  { name: 'range end beyond int64', target: P, options: { kind: 'posix', range: { start: 2n ** 62n, length: 2n ** 62n + 1n } }, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /"options\.range" is out of range/ },
-  { name: 'negative length', target: P, options: { kind: 'ofd', range: { length: -5 } }, cls: RangeError, code: 'ERR_OUT_OF_RANGE', message: /options\.range\.length/ },
-  { name: 'string offset', target: P, options: { kind: 'ofd', range: { start: '5' } }, cls: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"options\.range\.start" argument must be of type number or bigint/ },
-  { name: 'unknown kind', target: P, options: { kind: 'lockf' }, cls: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /^The argument 'options\.kind' must be one of 'auto', 'flock', 'posix', 'ofd', 'windows'\. Received type string \('lockf'\)$/ },
-  { name: 'unknown mode', target: P, options: { mode: 'write' }, cls: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /'options\.mode' must be 'shared' or 'exclusive'/ },
-  { name: 'a kind this platform lacks', target: P, options: { kind: 'windows' }, cls: TypeError, code: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM', message: /^Lock kind 'windows' is unavailable on this platform \(linux\)$/ },
-  { name: 'a byte range with flock', target: P, options: { kind: 'flock', range: { start: 0, length: 10 } }, cls: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /locks whole files only/ },
-  { name: 'options not an object', target: P, options: 'exclusive', cls: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"options" argument must be of type object/ },
+  {
+    name: 'Infinity fd',
+    target: Infinity,
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /Received type number \(Infinity\)/,
+  },
+  {
+    name: 'fd in an object, negative',
+    target: { fd: -3 },
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /"target\.fd" is out of range/,
+  },
+  {
+    name: 'target of a wrong type',
+    target: true,
+    cls: TypeError,
+    code: 'ERR_INVALID_ARG_TYPE',
+    message:
+      /^The "target" argument must be a path string, a file descriptor number or an object with an fd\. Received type boolean \(true\)$/,
+  },
+  {
+    name: 'empty path',
+    target: '',
+    cls: TypeError,
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: /'target' must be a non-empty path/,
+  },
+  {
+    name: 'path with a null byte',
+    target: 'a\0b',
+    cls: TypeError,
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: /without null bytes/,
+  },
+  {
+    name: 'negative start',
+    target: P,
+    options: { kind: 'ofd', range: { start: -1 } },
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /"options\.range\.start" is out of range.*Received type number \(-1\)/,
+  },
+  {
+    name: 'start beyond 2^53 as a number',
+    target: P,
+    options: { kind: 'ofd', range: { start: 2 ** 60 } },
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /use a bigint beyond 2\^53/,
+  },
+  {
+    name: 'bigint beyond int64',
+    target: P,
+    options: { kind: 'posix', range: { start: 2n ** 63n } },
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /<= 9223372036854775807\. Received type bigint \(9223372036854775808n\)/,
+  },
+  {
+    name: 'range end beyond int64',
+    target: P,
+    options: { kind: 'posix', range: { start: 2n ** 62n, length: 2n ** 62n + 1n } },
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /"options\.range" is out of range/,
+  },
+  {
+    name: 'negative length',
+    target: P,
+    options: { kind: 'ofd', range: { length: -5 } },
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /options\.range\.length/,
+  },
+  {
+    name: 'string offset',
+    target: P,
+    options: { kind: 'ofd', range: { start: '5' } },
+    cls: TypeError,
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: /"options\.range\.start" argument must be of type number or bigint/,
+  },
+  {
+    name: 'unknown kind',
+    target: P,
+    options: { kind: 'lockf' },
+    cls: TypeError,
+    code: 'ERR_INVALID_ARG_VALUE',
+    message:
+      /^The argument 'options\.kind' must be one of 'auto', 'flock', 'posix', 'ofd', 'windows'\. Received type string \('lockf'\)$/,
+  },
+  {
+    name: 'unknown mode',
+    target: P,
+    options: { mode: 'write' },
+    cls: TypeError,
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: /'options\.mode' must be 'shared' or 'exclusive'/,
+  },
+  {
+    name: 'a kind this platform lacks',
+    target: P,
+    options: { kind: 'windows' },
+    cls: TypeError,
+    code: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM',
+    message: /^Lock kind 'windows' is unavailable on this platform \(linux\)$/,
+  },
+  {
+    name: 'a byte range with flock',
+    target: P,
+    options: { kind: 'flock', range: { start: 0, length: 10 } },
+    cls: TypeError,
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: /locks whole files only/,
+  },
+  {
+    name: 'options not an object',
+    target: P,
+    options: 'exclusive',
+    cls: TypeError,
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: /"options" argument must be of type object/,
+  },
 ];
 
 describe.each(['tryLock', 'lockSync', 'getLock', 'lock'] as const)('%s rejects bad input before any syscall', (fn) => {
@@ -74,7 +196,12 @@ describe('wait options', () => {
     [{ timeout: -1 }, RangeError, 'ERR_OUT_OF_RANGE', /"options\.timeout" is out of range/],
     [{ timeout: NaN }, RangeError, 'ERR_OUT_OF_RANGE', /"options\.timeout"/],
     [{ timeout: '10' }, TypeError, 'ERR_INVALID_ARG_TYPE', /"options\.timeout" argument must be of type number/],
-    [{ signal: {} }, TypeError, 'ERR_INVALID_ARG_TYPE', /"options\.signal" argument must be an instance of AbortSignal/],
+    [
+      { signal: {} },
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      /"options\.signal" argument must be an instance of AbortSignal/,
+    ],
   ] as const)('lock(%o)', async (options, cls, code, message) => {
     const path = missingPath();
     const err = await lock(path, options as never).catch((e: unknown) => e);
@@ -107,7 +234,12 @@ describe('primitives', () => {
       err = e as NodeJS.ErrnoException;
     }
     expect(err).toBeInstanceOf(Error);
-    expect(err).toMatchObject({ code: 'EBADF', errno: -9, syscall: 'flock', message: 'EBADF: bad file descriptor, flock' });
+    expect(err).toMatchObject({
+      code: 'EBADF',
+      errno: -9,
+      syscall: 'flock',
+      message: 'EBADF: bad file descriptor, flock',
+    });
   });
 
   it('a path error carries the path, like fs', () => {

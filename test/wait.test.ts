@@ -49,7 +49,11 @@ describe.each(KINDS)('lock() waits, kind %s', (kind) => {
     const fds = fdCount();
     const err = await lock(f, { kind, timeout: 30 }).catch((e: unknown) => e as NodeJS.ErrnoException);
     expect(err).toBeInstanceOf(Error);
-    expect(err).toMatchObject({ code: 'ETIMEDOUT', path: f, message: expect.stringMatching(/^ETIMEDOUT: lock wait timed out, /) });
+    expect(err).toMatchObject({
+      code: 'ETIMEDOUT',
+      path: f,
+      message: expect.stringMatching(/^ETIMEDOUT: lock wait timed out, /),
+    });
     expect(threadCount()).toBe(threads);
     expect(fdCount()).toBe(fds);
     expect(procLocks(f).filter((e) => e.pid === process.pid || e.waiting)).toEqual([]);
@@ -218,7 +222,9 @@ describe.each(['exit', 'throw'])('a process that ends (%s) with pending waits', 
     const f = file();
     const a = await processAgent();
     await a.ok('tryLock', { path: f, options: {} });
-    const child = spawn(process.execPath, [fixture('exit-while-waiting.mjs'), f, '20', how], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [fixture('exit-while-waiting.mjs'), f, '20', how], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
