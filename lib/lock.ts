@@ -30,8 +30,7 @@ import { native } from './native.js';
 export class FileLock {
   /** The lock family that holds it. */
   readonly kind: LockKind;
-  /** `'shared'` or `'exclusive'`. */
-  readonly mode: LockMode;
+  #mode: LockMode;
   /** The fd the lock is held through. */
   readonly fd: number;
   /** The path, when the lock was taken by path. */
@@ -45,13 +44,55 @@ export class FileLock {
   /** @internal Locks are made by {@link tryLock}, {@link lockSync} and {@link lock}. */
   constructor(req: Request, ownsFd: boolean) {
     this.kind = req.kind;
-    this.mode = req.mode;
+    this.#mode = req.mode;
     this.fd = req.fd;
     if (req.path !== undefined) this.path = req.path;
     this.range = Object.freeze({ start: req.start, length: req.length });
     this.#ownsFd = ownsFd;
     // Registered after the grant, so the bookkeeping never runs for a failed request.
     this.#posixKey = req.kind === 'posix' ? retainPosix(req.fd) : undefined;
+  }
+
+  /** `'shared'` or `'exclusive'` (changes only through {@link FileLock.tryChangeMode}). */
+  get mode(): LockMode {
+    return this.#mode;
+  }
+
+  /**
+   * Converts the held lock to `mode` without waiting, atomically: POSIX and OFD
+   * locks only. fcntl(2) converts an existing lock in place, and a conflicting
+   * request fails before anything changes, so on `false` the lock is still held in
+   * its old mode. Throws `ERR_FEATURE_UNAVAILABLE_ON_PLATFORM` for flock (flock(2):
+   * "the existing lock is first removed, and then a new lock is established", so a
+   * failed upgrade leaves no lock at all) and Windows (no conversion: a shared
+   * handle lock cannot become exclusive). For those, release and lock again, knowing
+   * that another owner may get in between.
+   */
+  tryChangeMode(mode: LockMode): boolean {
+    const next = validateMode(mode);
+    if (this.kind !== 'posix' && this.kind !== 'ofd') {
+      throw unavailable(`An atomic mode change of a '${this.kind}' lock`);
+    }
+    if (this.#released) throw invalidArgValue('this', 'is a released lock', this.kind);
+    if (next === this.#mode) return true;
+    const req = this.#request();
+    req.mode = next;
+    const code = trySet(req);
+    if (code === EAGAIN_ERRNO) return false;
+    if (code !== 0) throw fail(code, req, 'try', native.lastWinError());
+    this.#mode = next;
+    return true;
+  }
+
+  #request(): Request {
+    return {
+      kind: this.kind,
+      fd: this.fd,
+      mode: this.#mode,
+      start: this.range.start,
+      length: this.range.length,
+      path: this.path,
+    };
   }
 
   /** True once {@link FileLock.release} has run. */
@@ -67,14 +108,7 @@ export class FileLock {
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    const req: Request = {
-      kind: this.kind,
-      fd: this.fd,
-      mode: this.mode,
-      start: this.range.start,
-      length: this.range.length,
-      path: this.path,
-    };
+    const req = this.#request();
     let error: unknown;
     try {
       unlock(req);
