@@ -9,8 +9,12 @@ import type { LockKind, LockMode, LockRange, Target } from './types.js';
 
 /** Largest `off_t`: fcntl(2) ranges must fit in it (else EOVERFLOW). */
 export const MAX_OFFSET = (1n << 63n) - 1n;
-/** Windows offsets and lengths are unsigned 64-bit (LockFileEx). */
-export const MAX_OFFSET_WINDOWS = (1n << 64n) - 1n;
+/**
+ * LockFileEx takes unsigned 64-bit offsets, but the native request carries int64
+ * (one request shape for every kind); length 0 still reaches the end of the 64-bit
+ * range, because windows_locks.cc sends 2^64-1-start bytes for it.
+ */
+export const MAX_OFFSET_WINDOWS = (1n << 63n) - 1n;
 const MAX_FD = 2 ** 31 - 1;
 /** Largest `setTimeout` delay; longer timeouts would fire at once. */
 export const MAX_TIMEOUT = 2 ** 31 - 1;

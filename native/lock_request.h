@@ -33,7 +33,8 @@ struct LockRequest {
   int32_t fd;
   int32_t type;
   int64_t start;   // absolute offset (SEEK_SET); ignored by flock
-  int64_t length;  // 0 = "to EOF and beyond" for fcntl kinds; Windows: resolved by JS
+  int64_t length;  // 0 = "to EOF and beyond" for fcntl kinds; Windows: 0 = to the end of the
+                   // 64-bit range (windows_locks.cc sends 2^64-1-start bytes)
 };
 
 // The result convention everywhere: 0 for success, or a negative libuv-style error
