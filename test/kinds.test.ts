@@ -3,7 +3,7 @@
 import { closeSync, openSync, constants } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tryLock, lock, type LockKind } from '../dist/index.js';
+import { fcntlLockSync, flockSync, tryLock, lock, type LockKind } from '../dist/index.js';
 import { fdCount, processAgent, stopAgents, tempFile, threadAgent, procLocks, until } from './helpers.js';
 
 const KINDS: LockKind[] = ['flock', 'posix', 'ofd'];
@@ -28,6 +28,22 @@ describe.each(KINDS)('kind %s', (kind) => {
     expect(held).not.toBeNull();
     expect(await b.ok('tryLock', { path: f, options: { kind } })).toBeNull();
     expect(tryLock(f, { kind })).toBeNull(); // and from this process too
+    // The primitives report the same contention with one code on every kind.
+    const fd = openSync(f, constants.O_RDWR);
+    try {
+      const attempt = (): void =>
+        kind === 'flock' ? flockSync(fd, 'exclusive') : fcntlLockSync(fd, { mode: 'exclusive', ofd: kind === 'ofd' });
+      expect(attempt).toThrow(
+        expect.objectContaining({
+          code: 'EAGAIN',
+          errno: -11,
+          syscall: { flock: 'flock', posix: 'fcntl(F_SETLK)', ofd: 'fcntl(F_OFD_SETLK)' }[kind as 'flock'],
+          message: expect.stringMatching(/^EAGAIN: resource temporarily unavailable, /),
+        }),
+      );
+    } finally {
+      closeSync(fd);
+    }
     await a.ok('release', { id: held.id });
     const second = await b.ok<{ id: number }>('tryLock', { path: f, options: { kind } });
     expect(second).not.toBeNull();
