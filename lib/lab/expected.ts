@@ -99,3 +99,16 @@ export function interactionKinds(scenario: ScenarioName): [LabKind, LabKind] | n
   const m = /^(\w+?)_vs_(\w+?)_interaction$/.exec(scenario);
   return m ? [m[1] as LabKind, m[2] as LabKind] : null;
 }
+
+/**
+ * Whether `race` should see races for a kind and worker type on `platform`
+ * (null: not documented). Linux: only POSIX locks between worker threads fail to
+ * exclude, because the threads of a process share its POSIX locks (row 3, P13);
+ * processes are separate owners for every kind (row 1), and flock/OFD locks belong
+ * to each worker's own open file description (rows 1 and 3).
+ */
+export function raceExpectationFor(platform: string, kind: LabKind, workerType: 'thread' | 'process'): { races: boolean; row: string } | null {
+  if (platform !== 'linux' || kind === 'windows') return null;
+  if (workerType === 'thread') return { races: kind === 'posix', row: '3' };
+  return { races: false, row: '1' };
+}
