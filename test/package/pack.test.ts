@@ -149,7 +149,7 @@ function leaks(paths: string[]): string[] {
 
 const posix = process.platform !== 'win32';
 
-describe.skipIf(!posix)('npm tarball', () => {
+describe.skipIf(!posix)('npm tarball', { timeout: SLOW }, () => {
   let work = '';
   let repoList: PackResult;
   let packed: PackResult;
@@ -158,6 +158,7 @@ describe.skipIf(!posix)('npm tarball', () => {
   let installed = '';
   let noCompilerEnv: NodeJS.ProcessEnv = {};
   let install: Ran | undefined;
+  let tarballNoPrebuild = '';
   const figures: Record<string, string | number> = {};
 
   beforeAll(() => {
@@ -197,6 +198,16 @@ describe.skipIf(!posix)('npm tarball', () => {
     figures['tarball bytes'] = statSync(tarball).size;
     figures['tarball files'] = packed.entryCount;
     figures['unpacked bytes'] = packed.unpackedSize;
+    // The same package for a platform it has no prebuild for (this one, minus its own).
+    rmSync(join(stage, 'prebuilds', PLATFORM_ARCH), { recursive: true, force: true });
+    mkdirSync(join(work, 'no-prebuild'));
+    const other = packJson(
+      must(
+        npm(['pack', '--json', '--ignore-scripts', '--pack-destination', join(work, 'no-prebuild')], stage),
+        'npm pack (no prebuild)',
+      ),
+    );
+    tarballNoPrebuild = join(work, 'no-prebuild', other.filename);
 
     // 5. A PATH with node, npm, npx and sh only: no compiler, make or python.
     const bin = join(work, 'bin');
@@ -292,6 +303,38 @@ describe.skipIf(!posix)('npm tarball', () => {
     expect(out).not.toMatch(/gyp info|node-gyp rebuild|building from source/);
     expect(existsSync(join(installed, 'build'))).toBe(false);
     expect(existsSync(join(installed, PREBUILD))).toBe(true);
+  });
+
+  /** A fresh project with syslocks installed from `tgz` under `env`. */
+  function installInto(name: string, tgz: string, env: NodeJS.ProcessEnv): { dir: string; r: Ran } {
+    const dir = join(work, name);
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: `syslocks-${name}`, version: '0.0.0', private: true }),
+    );
+    const r = npm(['install', tgz, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], dir, env);
+    return { dir, r };
+  }
+
+  test('with no prebuild for this platform, the install builds from source with node-gyp', () => {
+    const { dir, r } = installInto('app-source', tarballNoPrebuild, { ...noCompilerEnv, PATH: process.env['PATH'] });
+    figures['source install ms'] = r.ms;
+    must(r, 'npm install <tarball without this prebuild> (compiler on PATH)');
+    expect(r.stdout + r.stderr).toContain(`syslocks: no prebuilt binary ships for ${PLATFORM_ARCH}`);
+    const pkg = join(dir, 'node_modules', 'syslocks');
+    expect(existsSync(join(pkg, 'build', 'Release', 'syslocks.node'))).toBe(true);
+    const script =
+      "const l = require('syslocks').tryLock(process.argv[1], { kind: 'flock' }); if (!l) process.exit(2); l.release();";
+    must(run(process.execPath, ['-e', script, join(dir, 'x.lock')], dir, noCompilerEnv), 'lock with the source build');
+  });
+
+  test('with no prebuild and no compiler, the install fails and says what to do', () => {
+    const { r } = installInto('app-nocc', tarballNoPrebuild, noCompilerEnv);
+    expect(r.status).not.toBe(0);
+    const out = r.stdout + r.stderr;
+    expect(out).toContain('syslocks: building the native addon from source failed');
+    expect(out).toContain('SYSLOCKS_NATIVE');
   });
 
   test('ESM: import { tryLock } from "syslocks" takes a real lock', () => {
