@@ -6,8 +6,8 @@ import { fstatSync } from 'node:fs';
 import { resolveKind } from './capabilities.js';
 import { AbortError, EAGAIN_ERRNO, invalidArgValue, unavailable } from './errors.js';
 import { fdinfoLocks, procLocksOn } from './holders.js';
-import { closeOwned, closeQuietly, openForLock, openForLockSync, openForQuery } from './open.js';
-import { releasePosix, retainPosix } from './posix_registry.js';
+import { openForLock, openForLockSync, openForQuery } from './open.js';
+import { discardPosixFd, releasePosix, retainPosix } from './posix_registry.js';
 import { fail, query, timeoutError, trySet, unlock, waitAsync, waitSync, type Request } from './syscall.js';
 import type { LockInfo, LockKind, LockMode, LockOptions, SyncWaitOptions, Target, WaitOptions } from './types.js';
 import {
@@ -117,7 +117,7 @@ export class FileLock {
     }
     try {
       if (this.#posixKey !== undefined) releasePosix(this.#posixKey, this.#ownsFd ? this.fd : undefined);
-      else if (this.#ownsFd) closeOwned(this.fd);
+      else if (this.#ownsFd) discardPosixFd(this.fd);
     } catch (err) {
       error ??= err;
     }
@@ -163,6 +163,15 @@ function prepare(target: unknown, options: unknown): Prepared {
   return { target: t, kind, mode, start, length };
 }
 
+/** Closes an fd this module opened and does not keep (see discardPosixFd). */
+function discard(fd: number): void {
+  try {
+    discardPosixFd(fd);
+  } catch {
+    /* the caller reports the error that matters */
+  }
+}
+
 function request(p: Prepared, fd: number): Request {
   return { kind: p.kind, fd, mode: p.mode, start: p.start, length: p.length, path: p.target.path };
 }
@@ -188,7 +197,7 @@ export function tryLock(target: Target, options?: LockOptions): FileLock | null 
   const req = request(p, fd);
   const code = trySet(req);
   if (code === 0) return new FileLock(req, owned);
-  if (owned) closeQuietly(fd);
+  if (owned) discard(fd);
   if (code === EAGAIN_ERRNO) return null;
   throw fail(code, req, 'try', native.lastWinError());
 }
@@ -216,7 +225,7 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
     }
     return new FileLock(req, owned);
   } catch (err) {
-    if (owned) closeQuietly(fd);
+    if (owned) discard(fd);
     throw err;
   }
 }
@@ -253,7 +262,7 @@ export async function lock(target: Target, options?: WaitOptions): Promise<FileL
     }
     return new FileLock(req, owned);
   } catch (err) {
-    if (owned) closeQuietly(fd);
+    if (owned) discard(fd);
     throw err;
   }
 }
@@ -286,7 +295,7 @@ export function getLock(target: Target, options?: LockOptions): LockInfo | null 
     }
     return probe(req);
   } finally {
-    if (owned) closeQuietly(fd);
+    if (owned) discard(fd);
   }
 }
 

@@ -54,6 +54,27 @@ export function releasePosix(key: string, ownedFd: number | undefined): void {
   if (first) throw first;
 }
 
+/**
+ * Closes an fd the library owns and no longer needs (a released lock of any kind, a
+ * busy try, a failed wait, a query). Any close() of the file drops the process's
+ * POSIX locks on it, whatever kind the fd was opened for, so while some are live the
+ * fd joins the pending closes instead.
+ */
+export function discardPosixFd(fd: number): void {
+  if (inodes.size === 0) return closeOwned(fd); // the common case: no fstat
+  let key: string;
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    key = `${st.dev}:${st.ino}`;
+  } catch {
+    closeOwned(fd);
+    return;
+  }
+  const entry = inodes.get(key);
+  if (entry) entry.pendingClose.push(fd);
+  else closeOwned(fd);
+}
+
 /** @internal For tests: fds waiting to be closed for this inode key. */
 export function pendingPosixCloses(): number {
   let n = 0;

@@ -3,7 +3,7 @@
 import { closeSync, openSync, constants } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fcntlLockSync, flockSync, tryLock, lock, type LockKind } from '../dist/index.js';
+import { fcntlLockSync, flockSync, getLock, tryLock, lock, type LockKind } from '../dist/index.js';
 import { fdCount, processAgent, stopAgents, tempFile, threadAgent, procLocks, until } from './helpers.js';
 
 const KINDS: LockKind[] = ['flock', 'posix', 'ofd'];
@@ -191,5 +191,29 @@ describe.each(KINDS)('kind %s', (kind) => {
     l.release();
     expect(count()).toBe(before);
     l.release(); // idempotent
+  });
+});
+
+describe('POSIX locks survive the library’s own closes', () => {
+  it('a busy try, a query and the release of other path locks on the file do not drop them', async () => {
+    const f = file();
+    const other = await processAgent();
+    const mine = tryLock(f, { kind: 'posix', range: { start: 0, length: 10 } })!;
+    await other.ok('tryLock', { path: f, options: { kind: 'posix', range: { start: 20, length: 10 } } });
+    // Each of these opens the file and closes that fd again (fcntl(2): any close drops
+    // all of the process's POSIX locks on the file).
+    expect(tryLock(f, { kind: 'posix', range: { start: 20, length: 1 } })).toBeNull();
+    expect(getLock(f, { kind: 'ofd', range: { start: 20, length: 1 } })).toMatchObject({ pid: other.pid });
+    const ofd = tryLock(f, { kind: 'ofd', range: { start: 40, length: 1 } })!;
+    ofd.release();
+    const second = tryLock(f, { kind: 'posix', range: { start: 50, length: 1 } })!;
+    second.release();
+    expect(
+      await other.ok('tryLock', { path: f, options: { kind: 'posix', range: { start: 0, length: 1 } } }),
+    ).toBeNull();
+    mine.release();
+    expect(
+      await other.ok('tryLock', { path: f, options: { kind: 'posix', range: { start: 0, length: 1 } } }),
+    ).not.toBeNull();
   });
 });
