@@ -177,6 +177,7 @@ export function holders(target: Target): LockHolder[] {
   const needsScan = locks.some((l) => l.kind !== 'posix' && !l.waiting);
   const owners = needsScan ? scanFdinfo(st.ino) : new Map<number, ProcLock[]>();
   const out: LockHolder[] = [];
+  const seen = new Set<string>();
   for (const l of locks) {
     const pids: number[] = [];
     if (l.kind === 'posix' || l.waiting) {
@@ -186,6 +187,10 @@ export function holders(target: Target): LockHolder[] {
       if (pids.length === 0) pids.push(l.pid);
     }
     for (const pid of pids) {
+      // Identical lines (two shared OFD locks look alike) resolve to the same owners.
+      const id = `${l.key}|${l.waiting}|${pid}`;
+      if (seen.has(id) && !(l.kind === 'posix' || l.waiting)) continue;
+      seen.add(id);
       out.push({
         pid,
         command: pid > 0 ? commandOf(pid) : null,
