@@ -85,6 +85,8 @@ export function errnoOf(name: keyof typeof osConstants.errno): number {
 export const EAGAIN_ERRNO = errnoOf('EAGAIN');
 /** Libuv's code for a timed-out wait on this platform. */
 export const ETIMEDOUT_ERRNO = errnoOf('ETIMEDOUT');
+/** The errno of EDEADLK as Node would report it (libuv has no code for it). */
+export const EDEADLK_ERRNO = -(osConstants.errno.EDEADLK ?? 35);
 /** Libuv's code for a cancelled wait on this platform. */
 export const ECANCELED_ERRNO = errnoOf('ECANCELED');
 

@@ -4,11 +4,22 @@
  */
 import { fstatSync } from 'node:fs';
 import { resolveKind } from './capabilities.js';
-import { AbortError, EAGAIN_ERRNO, invalidArgValue, unavailable } from './errors.js';
+import { AbortError, EAGAIN_ERRNO, EDEADLK_ERRNO, LockError, invalidArgValue, unavailable } from './errors.js';
+import { ownConflict, trackHeld, untrackHeld } from './self_deadlock.js';
 import { fdinfoLocks, procLocksOn } from './holders.js';
 import { openForLock, openForLockSync, openForQuery } from './open.js';
 import { discardPosixFd, releasePosix, retainPosix } from './posix_registry.js';
-import { fail, query, timeoutError, trySet, unlock, waitAsync, waitSync, type Request } from './syscall.js';
+import {
+  fail,
+  query,
+  syscallName,
+  timeoutError,
+  trySet,
+  unlock,
+  waitAsync,
+  waitSync,
+  type Request,
+} from './syscall.js';
 import type { LockInfo, LockKind, LockMode, LockOptions, SyncWaitOptions, Target, WaitOptions } from './types.js';
 import {
   validateKind,
@@ -51,6 +62,7 @@ export class FileLock {
     this.#ownsFd = ownsFd;
     // Registered after the grant, so the bookkeeping never runs for a failed request.
     this.#posixKey = req.kind === 'posix' ? retainPosix(req.fd) : undefined;
+    trackHeld(this);
   }
 
   /** `'shared'` or `'exclusive'` (changes only through {@link FileLock.tryChangeMode}). */
@@ -108,6 +120,7 @@ export class FileLock {
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    untrackHeld(this);
     const req = this.#request();
     let error: unknown;
     try {
@@ -219,6 +232,16 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
     const code = trySet(req);
     if (code === EAGAIN_ERRNO) {
       if (timeout === 0) throw timeoutError(req);
+      const own = timeout < 0 ? ownConflict({ ...req, range: { start: req.start, length: req.length } }) : undefined;
+      if (own) {
+        throw new LockError(
+          EDEADLK_ERRNO,
+          syscallName(req.kind, 'wait'),
+          req.path,
+          0,
+          `this thread already holds a conflicting ${own.mode} '${own.kind}' lock on the file (fd ${own.fd}), so the wait could never end`,
+        );
+      }
       waitSync(req, timeout);
     } else if (code !== 0) {
       throw fail(code, req, 'try', native.lastWinError());

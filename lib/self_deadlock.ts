@@ -1,0 +1,68 @@
+/**
+ * Fail fast instead of waiting forever. A `lockSync` without a timeout that waits for
+ * a lock which this same thread holds can never be granted: the only code that could
+ * release it is blocked. flock and OFD locks of one process do conflict (a second
+ * open is a second owner), so this is easy to do by accident (py-filelock#315; Java
+ * throws OverlappingFileLockException for it). Each JS thread tracks the locks it
+ * holds; the check runs only on the contended path, before the blocking wait.
+ * @internal
+ */
+import { fstatSync } from 'node:fs';
+import type { LockKind, LockMode } from './types.js';
+
+/** What the check needs to know of a held lock. */
+export interface HeldLock {
+  readonly kind: LockKind;
+  readonly mode: LockMode;
+  readonly fd: number;
+  readonly range: { readonly start: bigint; readonly length: bigint };
+}
+
+const held = new Set<HeldLock>();
+
+export function trackHeld(lock: HeldLock): void {
+  held.add(lock);
+}
+
+export function untrackHeld(lock: HeldLock): void {
+  held.delete(lock);
+}
+
+/** flock is independent of fcntl locks on a local fs; POSIX and OFD locks conflict. */
+function family(kind: LockKind): string {
+  return kind === 'posix' || kind === 'ofd' ? 'fcntl' : kind;
+}
+
+function overlaps(a: HeldLock['range'], b: HeldLock['range']): boolean {
+  const aEnd = a.length === 0n ? null : a.start + a.length;
+  const bEnd = b.length === 0n ? null : b.start + b.length;
+  return (aEnd === null || b.start < aEnd) && (bEnd === null || a.start < bEnd);
+}
+
+function inode(fd: number): string | undefined {
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A lock this thread holds that would block `req` for good, if any. POSIX requests
+ * never conflict with the process's own locks, and a lock on the same open file
+ * description never conflicts with itself (the fd is compared, a close approximation:
+ * a dup'd fd shares the description).
+ */
+export function ownConflict(req: HeldLock): HeldLock | undefined {
+  if (req.kind === 'posix' || held.size === 0) return undefined;
+  let target: string | undefined;
+  for (const l of held) {
+    if (family(l.kind) !== family(req.kind) || l.fd === req.fd) continue;
+    if (l.mode === 'shared' && req.mode === 'shared') continue;
+    if (!overlaps(l.range, req.range)) continue;
+    target ??= inode(req.fd);
+    if (target !== undefined && inode(l.fd) === target) return l;
+  }
+  return undefined;
+}
