@@ -306,16 +306,38 @@ describe.skipIf(!posix)('npm tarball', { timeout: SLOW }, () => {
   });
 
   /** A fresh project with syslocks installed from `tgz` under `env`. */
-  function installInto(name: string, tgz: string, env: NodeJS.ProcessEnv): { dir: string; r: Ran } {
+  function installInto(
+    name: string,
+    tgz: string,
+    env: NodeJS.ProcessEnv,
+    flags: string[] = [],
+  ): { dir: string; r: Ran } {
     const dir = join(work, name);
     mkdirSync(dir);
     writeFileSync(
       join(dir, 'package.json'),
       JSON.stringify({ name: `syslocks-${name}`, version: '0.0.0', private: true }),
     );
-    const r = npm(['install', tgz, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], dir, env);
+    const r = npm(
+      ['install', tgz, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', ...flags],
+      dir,
+      env,
+    );
     return { dir, r };
   }
+
+  test('with install scripts blocked (--ignore-scripts), the shipped prebuild still loads', () => {
+    // npm is moving to approved-only install scripts: the prebuild path must not need one.
+    const { dir, r } = installInto('app-noscripts', tarball, noCompilerEnv, ['--ignore-scripts']);
+    must(r, 'npm install --ignore-scripts <tarball>');
+    expect(r.stdout + r.stderr).not.toContain('syslocks: ');
+    const script =
+      "const l = require('syslocks').tryLock(process.argv[1], { kind: 'flock' }); if (!l) process.exit(2); l.release();";
+    must(
+      run(process.execPath, ['-e', script, join(dir, 'x.lock')], dir, noCompilerEnv),
+      'lock without the install script',
+    );
+  });
 
   test('with no prebuild for this platform, the install builds from source with node-gyp', () => {
     const { dir, r } = installInto('app-source', tarballNoPrebuild, { ...noCompilerEnv, PATH: process.env['PATH'] });
