@@ -1,0 +1,18 @@
+// The examples are part of the docs: each must run against the built package and exit 0.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+const dir = fileURLToPath(new URL('../examples/', import.meta.url));
+const runnable = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
+
+it('there are runnable examples', () => {
+  expect(runnable).toEqual(expect.arrayContaining(['basic.mjs', 'keystore.mjs']));
+});
+
+it.each(runnable)('examples/%s runs and exits 0', (name) => {
+  const r = spawnSync(process.execPath, [dir + name], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+});
