@@ -22,7 +22,7 @@ import { runRace, type RaceResult } from './race.js';
 import { formatJson, formatMarkdown, formatTable } from './report.js';
 import { SCENARIOS } from './scenarios/index.js';
 import { LiveLine, painter, useColour } from './term.js';
-import { TRY_EXIT, tryCommand } from './try.js';
+import { tryCommand } from './try.js';
 import { ALL_KINDS, SCENARIO_NAMES, type LabKind, type ScenarioName } from './types.js';
 import type { LockerType } from './controller.js';
 
@@ -244,4 +244,3 @@ if (require.main === module) {
   );
 }
 
-export { TRY_EXIT };

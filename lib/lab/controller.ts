@@ -215,6 +215,7 @@ export class Controller {
   readonly #lockers: LockerHandle[] = [];
   #count = 0;
 
+  /** Sets time zero to now. */
   constructor() {
     this.epoch = nowMs();
   }

@@ -36,6 +36,6 @@ rl.on('line', (line) => {
 rl.on('close', () => {
   core.cleanup();
   // Let queued reports drain before exiting on our own.
-  setTimeout(() => process.exit(0), 50).unref();
+  setTimeout(() => process.exit(0), 50);
 });
 out({ ready: true, pid: process.pid });

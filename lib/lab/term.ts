@@ -41,6 +41,7 @@ export class LiveLine {
   readonly #live: boolean;
   #shown = false;
 
+  /** @param stream - where the line goes (default stderr); on a non-TTY nothing is written. */
   constructor(stream: NodeJS.WriteStream = process.stderr) {
     this.#stream = stream;
     this.#live = stream.isTTY === true;

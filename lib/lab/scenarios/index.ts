@@ -20,4 +20,5 @@ export const SCENARIOS: readonly Scenario[] = SCENARIO_NAMES.map((n) => {
   return s;
 });
 
+/** The scenario contract, re-exported for callers of {@link SCENARIOS}. */
 export type { CellContext, Measured, Scenario } from './common.js';
