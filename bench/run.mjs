@@ -101,7 +101,17 @@ function machine(dir) {
     lockDir: dir,
     lockFs: fsType,
     loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),
+    source: sourceState(),
   };
+}
+
+/** The commit measured, and whether lib/ or native/ differ from it (best effort). */
+function sourceState() {
+  const git = (args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  if (head.status !== 0) return 'unknown';
+  const dirty = git(['status', '--porcelain', '--', 'lib', 'native']).stdout.trim();
+  return `${head.stdout.trim()}${dirty ? ' + uncommitted changes in lib/ or native/' : ''}`;
 }
 
 /** A child process spoken to in lines (bench/child.mjs and bench/c/handoff.c). */
@@ -192,7 +202,7 @@ console.log(
   `machine: ${info.cores} cores (${info.cpu}), ${info.platform}, kernel ${info.kernel}, node ${info.node}, ` +
     `lock files on ${info.lockFs} (${info.lockDir}), load average ${info.loadavg.join(' ')}`,
 );
-console.log(`kinds: ${KINDS.join(', ')}`);
+console.log(`source: ${info.source}; kinds: ${KINDS.join(', ')}`);
 
 // C baselines, compiled now.
 const cc = process.env.CC || 'cc';
