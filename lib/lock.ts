@@ -8,7 +8,7 @@ import { AbortError, EAGAIN_ERRNO, EDEADLK_ERRNO, LockError, invalidArgValue, un
 import { ownConflict, trackHeld, untrackHeld } from './self_deadlock.js';
 import { fdinfoLocks, procLocksOn } from './holders.js';
 import { openForLock, openForLockSync, openForQuery } from './open.js';
-import { discardPosixFd, releasePosix, retainPosix } from './posix_registry.js';
+import { discardPosixFd, releasePosix, retainPosix, type LivePosix } from './posix_registry.js';
 import {
   fail,
   query,
@@ -50,7 +50,7 @@ export class FileLock {
   readonly range: { readonly start: bigint; readonly length: bigint };
   #ownsFd: boolean;
   #released = false;
-  #posixKey: string | undefined;
+  #posix: LivePosix | undefined;
 
   /** @internal Locks are made by {@link tryLock}, {@link lockSync} and {@link lock}. */
   constructor(req: Request, ownsFd: boolean) {
@@ -61,7 +61,7 @@ export class FileLock {
     this.range = Object.freeze({ start: req.start, length: req.length });
     this.#ownsFd = ownsFd;
     // Registered after the grant, so the bookkeeping never runs for a failed request.
-    this.#posixKey = req.kind === 'posix' ? retainPosix(req.fd) : undefined;
+    this.#posix = req.kind === 'posix' ? retainPosix(req.fd) : undefined;
     trackHeld(this);
   }
 
@@ -129,7 +129,7 @@ export class FileLock {
       error = err;
     }
     try {
-      if (this.#posixKey !== undefined) releasePosix(this.#posixKey, this.#ownsFd ? this.fd : undefined);
+      if (this.#posix !== undefined) releasePosix(this.#posix, this.#ownsFd ? this.fd : undefined);
       else if (this.#ownsFd) discardPosixFd(this.fd);
     } catch (err) {
       error ??= err;

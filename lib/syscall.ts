@@ -37,9 +37,11 @@ export interface Request {
   path?: string | undefined;
 }
 
+const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Passes offsets as numbers when they are exact (cheaper through Node-API than bigints). */
 function offset(v: bigint): number | bigint {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v <= MAX_SAFE_OFFSET ? Number(v) : v;
 }
 
 export function fail(code: number, req: Request, op: Operation, winerror = 0): LockError {
@@ -93,6 +95,31 @@ export function query(req: Request): { mode: LockMode; start: bigint; length: bi
 }
 
 /**
+ * One 'abort' listener per signal, however many waits share it: a signal passed to
+ * 200 waits would otherwise carry 200 listeners (and Node warns past 10).
+ */
+const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
+  let watchers = abortWatchers.get(signal);
+  if (!watchers) {
+    const set = new Set<() => void>();
+    watchers = set;
+    abortWatchers.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        abortWatchers.delete(signal);
+        for (const f of set) f();
+      },
+      { once: true },
+    );
+  }
+  watchers.add(onAbort);
+  return () => watchers.delete(onAbort);
+}
+
+/**
  * Waits off the event loop on a thread the addon owns. A timeout or an abort ends
  * the kernel wait itself (the thread is interrupted and returns), and the promise
  * settles only once it has ended, so a path-opened fd is never closed under a
@@ -104,8 +131,7 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
     let timer: NodeJS.Timeout | undefined;
     let retry: NodeJS.Timeout | undefined;
     let retryDelay = 1;
-
-    const onAbort = (): void => cancel(new AbortError(undefined, { cause: signal?.reason }));
+    let unwatch: (() => void) | undefined;
 
     const id = native.waitStart(
       KIND_CODE[req.kind],
@@ -116,7 +142,7 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
       (code, winerror) => {
         if (timer) clearTimeout(timer);
         if (retry) clearTimeout(retry);
-        signal?.removeEventListener('abort', onAbort);
+        unwatch?.();
         if (reason) {
           if (code === 0) {
             // Granted in the instant the caller gave up: hand it back, then report the cancel.
@@ -154,7 +180,7 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
     }
 
     if (timeoutMs >= 0) timer = setTimeout(() => cancel(timeoutError(req)), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) unwatch = watchAbort(signal, () => cancel(new AbortError(undefined, { cause: signal.reason })));
   });
 }
 

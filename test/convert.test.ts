@@ -1,19 +1,10 @@
 // Mode changes (SEMANTICS.md rows 9-10): atomic for POSIX and OFD, refused for flock.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tryLock, type LockKind } from '../dist/index.js';
-import { processAgent, stopAgents, tempFile } from './helpers.js';
+import { processAgent, useTempFiles } from './helpers.js';
 
-let cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await stopAgents();
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function file(): string {
-  const t = tempFile();
-  cleanups.push(t.cleanup);
-  return t.file;
-}
+// Temp files and agents of each test are removed after it.
+const file = useTempFiles();
 
 describe.each<LockKind>(['posix', 'ofd'])('tryChangeMode, kind %s', (kind) => {
   it('a refused upgrade keeps the shared lock; it succeeds once the other reader leaves', async () => {

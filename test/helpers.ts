@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 export const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 
@@ -132,6 +133,24 @@ export function tempFile(name = 'f.lock'): { dir: string; file: string; cleanup:
   const file = join(dir, name);
   writeFileSync(file, '');
   return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Registers cleanup for the calling test file and returns a maker of temp files:
+ * after each test, its agents are stopped and its temp dirs removed.
+ */
+export function useTempFiles(extraCleanup?: () => void): () => string {
+  const cleanups: (() => void)[] = [];
+  afterEach(async () => {
+    extraCleanup?.();
+    await stopAgents();
+    for (const c of cleanups.splice(0)) c();
+  });
+  return () => {
+    const t = tempFile();
+    cleanups.push(t.cleanup);
+    return t.file;
+  };
 }
 
 /** One parsed /proc/locks entry. */

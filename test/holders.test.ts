@@ -1,21 +1,12 @@
 // holders(): real owners for every kind, where F_GETLK and /proc/locks fall short.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, constants } from 'node:fs';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { holders, lock, tryLock } from '../dist/index.js';
-import { processAgent, procLocks, stopAgents, tempFile, until } from './helpers.js';
+import { procLocks, processAgent, until, useTempFiles } from './helpers.js';
 
-let cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await stopAgents();
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function file(): string {
-  const t = tempFile();
-  cleanups.push(t.cleanup);
-  return t.file;
-}
+// Temp files and agents of each test are removed after it.
+const file = useTempFiles();
 
 it('an OFD holder is named by pid and command, though /proc/locks shows -1', async () => {
   const f = file();

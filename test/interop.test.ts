@@ -3,22 +3,14 @@
 // syslocks, for all three kinds.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getLock, tryLock, type LockKind } from '../dist/index.js';
-import { procLocks, tempFile, until } from './helpers.js';
+import { procLocks, until, useTempFiles } from './helpers.js';
 
-let cleanups: (() => void)[] = [];
 const children: ChildProcess[] = [];
-afterEach(() => {
+const file = useTempFiles(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
-  for (const c of cleanups) c();
-  cleanups = [];
 });
-function file(): string {
-  const t = tempFile();
-  cleanups.push(t.cleanup);
-  return t.file;
-}
 
 // python3's fcntl: flock(), lockf() (= POSIX record locks), and F_OFD_SETLK through
 // fcntl() with a packed struct flock (x86_64/aarch64 glibc layout: hhqqi + padding).

@@ -2,22 +2,13 @@
 // worker threads and kernel locks.
 import { closeSync, openSync, constants } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fcntlLockSync, flockSync, getLock, tryLock, lock, type LockKind } from '../dist/index.js';
-import { fdCount, processAgent, stopAgents, tempFile, threadAgent, procLocks, until } from './helpers.js';
+import { fdCount, procLocks, processAgent, threadAgent, until, useTempFiles } from './helpers.js';
 
 const KINDS: LockKind[] = ['flock', 'posix', 'ofd'];
-let cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await stopAgents();
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function file(): string {
-  const t = tempFile();
-  cleanups.push(t.cleanup);
-  return t.file;
-}
+// Temp files and agents of each test are removed after it.
+const file = useTempFiles();
 
 describe.each(KINDS)('kind %s', (kind) => {
   it('two processes, exclusive: the second is refused, then granted after release', async () => {

@@ -1,20 +1,11 @@
 // Byte ranges, splitting, length 0 and queries (SEMANTICS.md rows 8, 11, 13, 22, 24).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fcntlGetLockSync, fcntlLockSync, getLock, tryLock, type LockKind } from '../dist/index.js';
 import { openSync, closeSync, constants } from 'node:fs';
-import { processAgent, procLocks, stopAgents, tempFile } from './helpers.js';
+import { procLocks, processAgent, useTempFiles } from './helpers.js';
 
-let cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await stopAgents();
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function file(): string {
-  const t = tempFile();
-  cleanups.push(t.cleanup);
-  return t.file;
-}
+// Temp files and agents of each test are removed after it.
+const file = useTempFiles();
 
 describe.each<LockKind>(['posix', 'ofd'])('byte ranges, kind %s', (kind) => {
   it('disjoint ranges are both granted; overlapping ones conflict', async () => {

@@ -1,19 +1,10 @@
 // lockSync fails fast instead of waiting forever for a lock its own thread holds.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lockSync, tryLock, type LockKind } from '../dist/index.js';
-import { stopAgents, tempFile } from './helpers.js';
+import { useTempFiles } from './helpers.js';
 
-let cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await stopAgents();
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function file(): string {
-  const t = tempFile();
-  cleanups.push(t.cleanup);
-  return t.file;
-}
+// Temp files and agents of each test are removed after it.
+const file = useTempFiles();
 
 describe.each<LockKind>(['flock', 'ofd'])('kind %s', (kind) => {
   it('lockSync on a lock this thread holds throws EDEADLK at once', () => {

@@ -1,20 +1,14 @@
 // Bad input throws TypeError/RangeError with Node's codes before any syscall: the
 // path given is never created, and no fd is opened.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { fcntlLockSync, flockSync, getLock, lock, lockSync, tryLock, capabilities } from '../dist/index.js';
-import { fdCount, tempFile } from './helpers.js';
+import { fdCount, useTempFiles } from './helpers.js';
 
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const file = useTempFiles();
 function missingPath(): string {
-  const t = tempFile();
-  cleanups.push(t.cleanup);
-  return join(t.dir, 'never-created.lock');
+  return join(dirname(file()), 'never-created.lock');
 }
 
 interface Case {
@@ -243,16 +237,15 @@ describe('primitives', () => {
   });
 
   it('a path error carries the path, like fs', () => {
-    const t = tempFile();
-    cleanups.push(t.cleanup);
+    const dir = dirname(file());
     const err = (() => {
       try {
-        getLock(join(t.dir, 'missing'), { kind: 'ofd' });
+        getLock(join(dir, 'missing'), { kind: 'ofd' });
       } catch (e) {
         return e as NodeJS.ErrnoException;
       }
     })();
-    expect(err).toMatchObject({ code: 'ENOENT', path: join(t.dir, 'missing') });
+    expect(err).toMatchObject({ code: 'ENOENT', path: join(dir, 'missing') });
   });
 
   it('capabilities() reports the kinds this kernel offers', () => {

@@ -4,21 +4,13 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, constants, promises as fsp } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { AbortError, lock, lockSync, tryLock, type FileLock, type LockKind } from '../dist/index.js';
-import { fdCount, processAgent, procLocks, stopAgents, tempFile, threadCount, until } from './helpers.js';
+import { fdCount, procLocks, processAgent, threadCount, until, useTempFiles } from './helpers.js';
 
-let cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await stopAgents();
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-function file(): string {
-  const t = tempFile();
-  cleanups.push(t.cleanup);
-  return t.file;
-}
+// Temp files and agents of each test are removed after it.
+const file = useTempFiles();
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const KINDS: LockKind[] = ['flock', 'posix', 'ofd'];
 
@@ -91,9 +83,7 @@ describe.each(KINDS)('lock() waits, kind %s', (kind) => {
 });
 
 it('an already-aborted signal rejects at once, without a syscall (the path is not even created)', async () => {
-  const t = tempFile();
-  cleanups.push(t.cleanup);
-  const path = `${t.dir}/not-created.lock`;
+  const path = `${dirname(file())}/not-created.lock`;
   const ac = new AbortController();
   ac.abort();
   const err = await lock(path, { signal: ac.signal }).catch((e: unknown) => e);
@@ -232,4 +222,23 @@ describe.each(['exit', 'throw'])('a process that ends (%s) with pending waits', 
     expect(code).toBe(how === 'exit' ? 0 : 1);
     expect(procLocks(f).some((e) => e.waiting)).toBe(false);
   });
+});
+
+it('one AbortSignal shared by 50 waits aborts them all, with one listener and no warning', async () => {
+  const f = file();
+  const a = await processAgent();
+  await a.ok('tryLock', { path: f, options: { kind: 'ofd' } });
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w);
+  process.on('warning', onWarning);
+  const ac = new AbortController();
+  const waits = Array.from({ length: 50 }, () => lock(f, { kind: 'ofd', signal: ac.signal }).catch((e: unknown) => e));
+  await until(() => procLocks(f).filter((e) => e.waiting).length === 50);
+  ac.abort();
+  const results = await Promise.all(waits);
+  await new Promise((r) => setImmediate(r));
+  process.off('warning', onWarning);
+  expect(results.every((r) => r instanceof AbortError)).toBe(true);
+  expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+  expect(procLocks(f).some((e) => e.waiting)).toBe(false);
 });
