@@ -2,7 +2,7 @@
  * The documented local-filesystem semantics, per platform: the ONLY place in the lab
  * where outcomes are written down by hand. They are labelled `expected` in every
  * report and compared with what the experiments measure; they never stand in for a
- * measurement. Each entry names the row of /work/shared/SEMANTICS.md (the project's
+ * measurement. Each entry names the row of docs/SEMANTICS.md (the project's
  * semantics table) it comes from and, where there is one, the C-probe observation
  * (`P`-id, SEMANTICS.md section 4) that confirmed it on Linux 6.18 / ext4.
  * @packageDocumentation
