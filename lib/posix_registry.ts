@@ -27,7 +27,8 @@ const live = new Set<LivePosix>();
 /** Owned fds whose close waits for the POSIX locks on their file to go. */
 const pending: { fd: number; key: string }[] = [];
 
-function fileKey(fd: number): string | undefined {
+/** "dev:ino" of the file behind `fd`, or undefined when fstat fails. */
+export function fileKey(fd: number): string | undefined {
   try {
     const st = fstatSync(fd, { bigint: true });
     return `${st.dev}:${st.ino}`;

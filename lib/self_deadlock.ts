@@ -7,7 +7,7 @@
  * holds; the check runs only on the contended path, before the blocking wait.
  * @internal
  */
-import { fstatSync } from 'node:fs';
+import { fileKey } from './posix_registry.js';
 import type { LockKind, LockMode } from './types.js';
 
 /** What the check needs to know of a held lock. */
@@ -39,15 +39,6 @@ function overlaps(a: HeldLock['range'], b: HeldLock['range']): boolean {
   return (aEnd === null || b.start < aEnd) && (bEnd === null || a.start < bEnd);
 }
 
-function inode(fd: number): string | undefined {
-  try {
-    const st = fstatSync(fd, { bigint: true });
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * A lock this thread holds that would block `req` for good, if any. POSIX requests
  * never conflict with the process's own locks, and a lock on the same open file
@@ -61,8 +52,8 @@ export function ownConflict(req: HeldLock): HeldLock | undefined {
     if (family(l.kind) !== family(req.kind) || l.fd === req.fd) continue;
     if (l.mode === 'shared' && req.mode === 'shared') continue;
     if (!overlaps(l.range, req.range)) continue;
-    target ??= inode(req.fd);
-    if (target !== undefined && inode(l.fd) === target) return l;
+    target ??= fileKey(req.fd);
+    if (target !== undefined && fileKey(l.fd) === target) return l;
   }
   return undefined;
 }
