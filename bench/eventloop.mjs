@@ -131,4 +131,6 @@ for (let r = 0; r < REPS; r++) {
   loaded.threadsAfterAbort = threads();
   reps.push({ idle, loaded });
 }
-process.stdout.write(JSON.stringify({ kind, waits: WAITS, phaseMs: PHASE_MS, resolutionMs: RESOLUTION_MS, reps }) + '\n');
+process.stdout.write(
+  JSON.stringify({ kind, waits: WAITS, phaseMs: PHASE_MS, resolutionMs: RESOLUTION_MS, reps }) + '\n',
+);

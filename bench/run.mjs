@@ -14,7 +14,18 @@
 // Knobs (environment): BENCH_REPS (7), BENCH_PAIRS (20000), BENCH_ROUNDS (200),
 // BENCH_HANDOFF_REPS (3), BENCH_WAITS (200), BENCH_PHASE_MS (750), BENCH_ELD_REPS (3).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,7 +48,9 @@ const PHASE_MS = env('BENCH_PHASE_MS', 750);
 const ELD_REPS = env('BENCH_ELD_REPS', 3);
 
 if (process.platform === 'win32') {
-  console.log('bench: the benchmark drives flock/fcntl through C baselines and /proc/locks; it runs on Linux (and, partly, other POSIX systems), not on Windows.');
+  console.log(
+    'bench: the benchmark drives flock/fcntl through C baselines and /proc/locks; it runs on Linux (and, partly, other POSIX systems), not on Windows.',
+  );
   process.exit(0);
 }
 
@@ -48,7 +61,9 @@ try {
   const nativeModule = await import('../dist/native.js');
   native = nativeModule.native ?? nativeModule.default?.native;
 } catch (err) {
-  console.error(`bench: cannot load ../dist (${err.message}).\nBuild first: npm run build (or npx tsc -p tsconfig.json with build/Release present).`);
+  console.error(
+    `bench: cannot load ../dist (${err.message}).\nBuild first: npm run build (or npx tsc -p tsconfig.json with build/Release present).`,
+  );
   process.exit(1);
 }
 const { capabilities, lock, tryLock, flockSync, fcntlLockSync, flock, fcntlLock } = api;
@@ -77,11 +92,21 @@ function table(headers, rows, align) {
   const cells = [headers, ...rows].map((r) => r.map(String));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   const line = (r) =>
-    r.map((c, i) => ((align?.[i] ?? 'l') === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+    r
+      .map((c, i) => ((align?.[i] ?? 'l') === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
-const FS_TYPES = { 0xef53: 'ext2/3/4', 0x01021994: 'tmpfs', 0x9123683e: 'btrfs', 0x58465342: 'xfs', 0x794c7630: 'overlayfs', 0x2fc12fc1: 'zfs' };
+const FS_TYPES = {
+  0xef53: 'ext2/3/4',
+  0x01021994: 'tmpfs',
+  0x9123683e: 'btrfs',
+  0x58465342: 'xfs',
+  0x794c7630: 'overlayfs',
+  0x2fc12fc1: 'zfs',
+};
 
 function machine(dir) {
   const cpus = os.cpus();
@@ -212,7 +237,8 @@ for (const name of ['uncontended', 'handoff']) {
   const src = join(HERE, 'c', `${name}.c`);
   const bin = join(OUT, name);
   const r = spawnSync(cc, ['-O2', '-o', bin, src], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) cMissing[name] = (r.error?.message ?? r.stderr.trim().split('\n')[0]) || `exit ${r.status}`;
+  if (r.error || r.status !== 0)
+    cMissing[name] = (r.error?.message ?? r.stderr.trim().split('\n')[0]) || `exit ${r.status}`;
   else cBin[name] = bin;
 }
 for (const [name, why] of Object.entries(cMissing)) {
@@ -238,11 +264,18 @@ const KIND_CODE = { flock: 0, posix: 1, ofd: 2 };
 /** The methods of part 1 for one kind: [id, label, measure(fd, path) -> ns per pair]. */
 function methods(kind) {
   const code = KIND_CODE[kind];
-  const primLabel = kind === 'flock' ? 'flockSync(ex) + flockSync(unlock)' : `fcntlLockSync(${kind === 'ofd' ? 'ofd, ' : ''}ex) + (unlock)`;
+  const primLabel =
+    kind === 'flock'
+      ? 'flockSync(ex) + flockSync(unlock)'
+      : `fcntlLockSync(${kind === 'ofd' ? 'ofd, ' : ''}ex) + (unlock)`;
   const ofd = kind === 'ofd';
   const list = [];
   if (cBin.uncontended) {
-    const cLabel = { flock: 'C: flock(LOCK_EX|LOCK_NB) + flock(LOCK_UN)', posix: 'C: fcntl(F_SETLK) wr + un', ofd: 'C: fcntl(F_OFD_SETLK) wr + un' }[kind];
+    const cLabel = {
+      flock: 'C: flock(LOCK_EX|LOCK_NB) + flock(LOCK_UN)',
+      posix: 'C: fcntl(F_SETLK) wr + un',
+      ofd: 'C: fcntl(F_OFD_SETLK) wr + un',
+    }[kind];
     list.push([
       'c',
       cLabel,
@@ -358,7 +391,13 @@ const part1 = {};
 const rows1 = [];
 for (const kind of KINDS) {
   for (const r of part1[kind]) {
-    rows1.push([kind, r.label, fmt(r.nsPerPair), `${fmt(r.min)}-${fmt(r.max)}`, r.ratioToC == null ? 'n/a' : `${fmt(r.ratioToC, 2)}x`]);
+    rows1.push([
+      kind,
+      r.label,
+      fmt(r.nsPerPair),
+      `${fmt(r.min)}-${fmt(r.max)}`,
+      r.ratioToC == null ? 'n/a' : `${fmt(r.ratioToC, 2)}x`,
+    ]);
   }
 }
 console.log(
@@ -382,17 +421,37 @@ console.log(table(['kind', 'method', 'ns/pair', 'min-max', 'x C'], rows1, ['l', 
 // it reports the timestamp only when asked, after the grant), W takes its timestamp
 // when granted; then W releases and R re-takes the lock (not measured).
 const CONFIGS = [
-  { id: 'c-c', releaser: 'c', waiter: 'c', wait: 'wait', label: (k) => `C -> C: ${{ flock: 'flock(LOCK_EX)', posix: 'fcntl(F_SETLKW)', ofd: 'fcntl(F_OFD_SETLKW)' }[k]}` },
-  { id: 'node-node', releaser: 'node', waiter: 'node', wait: 'wait', label: () => 'syslocks -> syslocks: await lock()' },
+  {
+    id: 'c-c',
+    releaser: 'c',
+    waiter: 'c',
+    wait: 'wait',
+    label: (k) => `C -> C: ${{ flock: 'flock(LOCK_EX)', posix: 'fcntl(F_SETLKW)', ofd: 'fcntl(F_OFD_SETLKW)' }[k]}`,
+  },
+  {
+    id: 'node-node',
+    releaser: 'node',
+    waiter: 'node',
+    wait: 'wait',
+    label: () => 'syslocks -> syslocks: await lock()',
+  },
   { id: 'c-node', releaser: 'c', waiter: 'node', wait: 'wait', label: () => 'C -> syslocks: await lock()' },
   { id: 'node-c', releaser: 'node', waiter: 'c', wait: 'wait', label: () => 'syslocks release() -> C' },
-  { id: 'c-nodesync', releaser: 'c', waiter: 'node', wait: 'waitsync', label: () => 'C -> syslocks: lockSync() (JS thread)' },
+  {
+    id: 'c-nodesync',
+    releaser: 'c',
+    waiter: 'node',
+    wait: 'waitsync',
+    label: () => 'C -> syslocks: lockSync() (JS thread)',
+  },
 ].filter((c) => cBin.handoff || (c.releaser !== 'c' && c.waiter !== 'c'));
 
 async function handoffRun(config, kind, path) {
   const ino = statSync(path).ino;
   const spawnOne = (impl) =>
-    impl === 'c' ? new LineChild(cBin.handoff, [kind, path]) : new LineChild(process.execPath, [join(HERE, 'child.mjs'), kind, path]);
+    impl === 'c'
+      ? new LineChild(cBin.handoff, [kind, path])
+      : new LineChild(process.execPath, [join(HERE, 'child.mjs'), kind, path]);
   const r = spawnOne(config.releaser);
   const w = spawnOne(config.waiter);
   const latencies = [];
@@ -426,7 +485,9 @@ async function handoffRun(config, kind, path) {
 }
 
 const part2 = {};
-console.log(`\nrunning part 2 (${HANDOFF_REPS} runs x ${ROUNDS} rounds per configuration, after ${WARM_ROUNDS} warm-up rounds each)...`);
+console.log(
+  `\nrunning part 2 (${HANDOFF_REPS} runs x ${ROUNDS} rounds per configuration, after ${WARM_ROUNDS} warm-up rounds each)...`,
+);
 for (const kind of KINDS) {
   part2[kind] = {};
   const path = join(dir, `handoff-${kind}.lock`);
@@ -489,7 +550,9 @@ console.log(
     'r',
   ]),
 );
-console.log("   (unconfirmed = rounds where /proc/locks never showed the waiter blocked before the release; 0 expected)");
+console.log(
+  '   (unconfirmed = rounds where /proc/locks never showed the waiter blocked before the release; 0 expected)',
+);
 if (cBin.handoff) {
   const parts = KINDS.map((k) => `${k} ${us(part2[k]['c-node'].medianNs - part2[k]['c-nodesync'].medianNs)}`);
   console.log(`   waiter-thread hop, C -> await lock() minus C -> lockSync() medians (us): ${parts.join(', ')}`);
@@ -524,7 +587,17 @@ for (const kind of KINDS) {
     ['idle', 'loaded'].map((phase) => [
       phase,
       Object.fromEntries(
-        ['p50Ms', 'p99Ms', 'maxMs', 'timerTicks', 'readFiles', 'threads', 'blockedInKernel', 'abortAllMs', 'threadsAfterAbort']
+        [
+          'p50Ms',
+          'p99Ms',
+          'maxMs',
+          'timerTicks',
+          'readFiles',
+          'threads',
+          'blockedInKernel',
+          'abortAllMs',
+          'threadsAfterAbort',
+        ]
           .filter((k) => reps[0][phase][k] !== undefined)
           .map((k) => [k, med(phase, k)]),
       ),
@@ -560,7 +633,19 @@ console.log(
 );
 console.log(
   table(
-    ['kind', 'phase', 'p50', 'p99', 'max', 'timer ticks', 'readFiles', 'threads', 'blocked', 'aborted', 'threads after'],
+    [
+      'kind',
+      'phase',
+      'p50',
+      'p99',
+      'max',
+      'timer ticks',
+      'readFiles',
+      'threads',
+      'blocked',
+      'aborted',
+      'threads after',
+    ],
     rows3,
     ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   ),
@@ -582,5 +667,7 @@ const results = {
 };
 const outFile = join(OUT, 'results.json');
 writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
-console.log(`\npeers (fs-ext, fs-native-extensions, os-lock, ...) are not run here: docs/BENCH.md cites numbers measured elsewhere.`);
+console.log(
+  `\npeers (fs-ext, fs-native-extensions, os-lock, ...) are not run here: docs/BENCH.md cites numbers measured elsewhere.`,
+);
 console.log(`done in ${results.durationS.toFixed(1)} s; JSON: ${outFile.replace(ROOT + '/', '')}`);

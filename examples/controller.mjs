@@ -44,7 +44,9 @@ async function story(kind) {
     console.log(`\n${kind}:`);
     for (const r of reports.sort((a, b) => a.t - b.t)) {
       const at = (r.t - t).toFixed(0).padStart(5);
-      console.log(`  +${at} ms  ${r.who.padEnd(3)} pid ${r.pid} thread ${r.threadId}  ${r.cmd.replace(/ at \d+/, '').padEnd(30)} -> ${r.result}`);
+      console.log(
+        `  +${at} ms  ${r.who.padEnd(3)} pid ${r.pid} thread ${r.threadId}  ${r.cmd.replace(/ at \d+/, '').padEnd(30)} -> ${r.result}`,
+      );
     }
   } finally {
     await c.dispose();

@@ -47,14 +47,20 @@ if (process.env.COUNTER_CHILD) {
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: n }, () => {
-      const c = fork(new URL(import.meta.url).pathname, [nArg, mArg, kind, dir], { env: { ...process.env, COUNTER_CHILD: '1' } });
-      return new Promise((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`child exit ${code}`)))));
+      const c = fork(new URL(import.meta.url).pathname, [nArg, mArg, kind, dir], {
+        env: { ...process.env, COUNTER_CHILD: '1' },
+      });
+      return new Promise((resolve, reject) =>
+        c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`child exit ${code}`)))),
+      );
     }),
   );
   const final = Number(readFileSync(join(dir, 'counter.txt'), 'utf8'));
   const ms = performance.now() - t0;
-  console.log(`${n} processes x ${m} increments with kind=${kind}: final ${final}, expected ${n * m}` +
-    `${final === n * m ? ' (exact)' : ` (${n * m - final} updates lost)`}; ${ms.toFixed(0)} ms`);
+  console.log(
+    `${n} processes x ${m} increments with kind=${kind}: final ${final}, expected ${n * m}` +
+      `${final === n * m ? ' (exact)' : ` (${n * m - final} updates lost)`}; ${ms.toFixed(0)} ms`,
+  );
   rmSync(dir, { recursive: true, force: true });
   process.exitCode = final === n * m ? 0 : 1;
 }

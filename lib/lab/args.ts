@@ -23,7 +23,11 @@ export class UsageError extends Error {
 }
 
 /** Parses `argv` given the names of value options and switch options. */
-export function parseArgs(argv: readonly string[], valueNames: readonly string[], switchNames: readonly string[]): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  valueNames: readonly string[],
+  switchNames: readonly string[],
+): ParsedArgs {
   const out: ParsedArgs = { positionals: [], values: new Map(), switches: new Set() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -73,7 +77,8 @@ export function numberOption(args: ParsedArgs, name: string): number | undefined
 export function choiceOption<T extends string>(args: ParsedArgs, name: string, choices: readonly T[], def: T): T {
   const v = args.values.get(name);
   if (v === undefined) return def;
-  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${choices.join(', ')} (got '${v}')`);
+  if (!(choices as readonly string[]).includes(v))
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')} (got '${v}')`);
   return v as T;
 }
 

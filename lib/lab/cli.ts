@@ -48,8 +48,12 @@ const KIND_CHOICES = [...ALL_KINDS, 'auto'] as const;
 
 function kindList(v: string | undefined, name: string): LabKind[] {
   if (v === undefined || v === 'all') return availableKinds();
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const k of list) if (!(ALL_KINDS as readonly string[]).includes(k)) throw new UsageError(`--${name}: unknown kind '${k}'`);
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const k of list)
+    if (!(ALL_KINDS as readonly string[]).includes(k)) throw new UsageError(`--${name}: unknown kind '${k}'`);
   return list as LabKind[];
 }
 
@@ -87,8 +91,12 @@ async function matrixCommand(argv: string[]): Promise<number> {
     jobs: intOption(args, 'jobs', 2),
     cellTimeoutMs: intOption(args, 'cell-timeout', 15_000),
     onProgress: (p) => {
-      const mark = p.cell.matches ? paint('green', p.cell.outcome) : paint('red', `${p.cell.outcome} (expected ${p.cell.expected ?? '?'})`);
-      live.update(`[${p.done}/${p.total}] ${((performance.now() - started) / 1000).toFixed(1)} s  ${p.scenario}/${p.kind}: ${mark}`);
+      const mark = p.cell.matches
+        ? paint('green', p.cell.outcome)
+        : paint('red', `${p.cell.outcome} (expected ${p.cell.expected ?? '?'})`);
+      live.update(
+        `[${p.done}/${p.total}] ${((performance.now() - started) / 1000).toFixed(1)} s  ${p.scenario}/${p.kind}: ${mark}`,
+      );
     },
   });
   live.clear();
@@ -96,9 +104,15 @@ async function matrixCommand(argv: string[]): Promise<number> {
   if (jsonTarget === '-') process.stdout.write(formatJson(result));
   else {
     if (jsonTarget !== undefined) writeFileSync(jsonTarget, formatJson(result));
-    process.stdout.write(args.switches.has('md') ? formatMarkdown(result, elapsed) : formatTable(result, useColour(process.stdout), elapsed));
+    process.stdout.write(
+      args.switches.has('md')
+        ? formatMarkdown(result, elapsed)
+        : formatTable(result, useColour(process.stdout), elapsed),
+    );
   }
-  const errors = Object.values(result.results).some((row) => Object.values(row ?? {}).some((c) => c.outcome === 'error'));
+  const errors = Object.values(result.results).some((row) =>
+    Object.values(row ?? {}).some((c) => c.outcome === 'error'),
+  );
   return errors ? 1 : 0;
 }
 
@@ -136,7 +150,8 @@ async function raceCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['workers', 'kind', 'worker-type', 'period', 'rounds'], ['json']);
   const kinds = kindList(args.values.get('kind'), 'kind');
   const types = (args.values.get('worker-type') ?? 'thread,process').split(',') as LockerType[];
-  for (const t of types) if (t !== 'thread' && t !== 'process') throw new UsageError(`--worker-type: '${t}' is not thread or process`);
+  for (const t of types)
+    if (t !== 'thread' && t !== 'process') throw new UsageError(`--worker-type: '${t}' is not thread or process`);
   const workers = intOption(args, 'workers', 4, 2);
   const paint = painter(useColour(process.stdout));
   const live = new LiveLine(process.stderr);
@@ -145,7 +160,13 @@ async function raceCommand(argv: string[]): Promise<number> {
     for (const workerType of types) {
       live.update(`race: ${kind} × ${workerType} ...`);
       results.push(
-        await runRace({ workers, kind, workerType, periodMs: intOption(args, 'period', 20), rounds: intOption(args, 'rounds', 10) }),
+        await runRace({
+          workers,
+          kind,
+          workerType,
+          periodMs: intOption(args, 'period', 20),
+          rounds: intOption(args, 'rounds', 10),
+        }),
       );
     }
   }
@@ -158,10 +179,16 @@ async function raceCommand(argv: string[]): Promise<number> {
     const exp = r.racesExpected === null ? '?' : r.racesExpected ? 'yes' : 'no';
     const ok = r.racesExpected === null || r.racesExpected === r.racesSeen > 0;
     const seen = `${r.racesSeen}/${r.accesses}`;
-    return `${r.kind.padEnd(6)} ${r.workerType.padEnd(8)} ${exp.padEnd(15)} ${(ok ? paint('green', seen.padEnd(11)) : paint('red', seen.padEnd(11)))} ${(r.durationMs / 1000).toFixed(2)} s${r.row ? `  (SEMANTICS.md row ${r.row})` : ''}`;
+    return `${r.kind.padEnd(6)} ${r.workerType.padEnd(8)} ${exp.padEnd(15)} ${ok ? paint('green', seen.padEnd(11)) : paint('red', seen.padEnd(11))} ${(r.durationMs / 1000).toFixed(2)} s${r.row ? `  (SEMANTICS.md row ${r.row})` : ''}`;
   });
   process.stdout.write(
-    [`race: ${workers} workers × ${(results[0]?.accesses ?? 0) / workers} rounds of lock, write signature, pause, re-read, unlock`, '', 'kind   type     races expected  races seen  time', ...rows, ''].join('\n'),
+    [
+      `race: ${workers} workers × ${(results[0]?.accesses ?? 0) / workers} rounds of lock, write signature, pause, re-read, unlock`,
+      '',
+      'kind   type     races expected  races seen  time',
+      ...rows,
+      '',
+    ].join('\n'),
   );
   for (const r of results) if (r.example) process.stdout.write(`  e.g. ${r.kind}/${r.workerType}: ${r.example}\n`);
   return results.every((r) => r.racesExpected === null || r.racesExpected === r.racesSeen > 0) ? 0 : 1;
@@ -169,7 +196,12 @@ async function raceCommand(argv: string[]): Promise<number> {
 
 async function counterCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['workers', 'iterations', 'kind', 'dir', 'timeout'], ['no-lock', 'json']);
-  const kind = choiceOption(args, 'kind', ALL_KINDS, availableKinds().includes('ofd') ? 'ofd' : availableKinds()[0] ?? 'flock');
+  const kind = choiceOption(
+    args,
+    'kind',
+    ALL_KINDS,
+    availableKinds().includes('ofd') ? 'ofd' : (availableKinds()[0] ?? 'flock'),
+  );
   const r = await runCounter({
     workers: intOption(args, 'workers', 8),
     iterations: intOption(args, 'iterations', 100),
@@ -243,4 +275,3 @@ if (require.main === module) {
     },
   );
 }
-

@@ -57,7 +57,15 @@ export async function runCounter(opts: CounterOptions): Promise<CounterResult> {
   const children: ChildProcessWithoutNullStreams[] = [];
   let timer: NodeJS.Timeout | undefined;
   try {
-    const args = ['--dir', dir, '--kind', opts.kind, '--iterations', String(opts.iterations), ...(opts.noLock ? ['--no-lock'] : [])];
+    const args = [
+      '--dir',
+      dir,
+      '--kind',
+      opts.kind,
+      '--iterations',
+      String(opts.iterations),
+      ...(opts.noLock ? ['--no-lock'] : []),
+    ];
     const exits: Promise<void>[] = [];
     const ready: Promise<void>[] = [];
     for (let i = 0; i < opts.workers; i++) {
@@ -71,13 +79,18 @@ export async function runCounter(opts: CounterOptions): Promise<CounterResult> {
         new Promise((resolve, reject) => {
           child.on('error', reject);
           child.on('exit', (code, signal) =>
-            code === 0 ? resolve() : reject(new Error(`counter worker ${child.pid} failed (${signal ?? code}): ${stderr.trim()}`)),
+            code === 0
+              ? resolve()
+              : reject(new Error(`counter worker ${child.pid} failed (${signal ?? code}): ${stderr.trim()}`)),
           );
         }),
       );
     }
     const bound = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`counter did not finish within ${opts.timeoutMs ?? 300_000} ms`)), opts.timeoutMs ?? 300_000);
+      timer = setTimeout(
+        () => reject(new Error(`counter did not finish within ${opts.timeoutMs ?? 300_000} ms`)),
+        opts.timeoutMs ?? 300_000,
+      );
     });
     await Promise.race([Promise.all(ready), bound]);
     const t0 = performance.now();

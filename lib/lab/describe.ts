@@ -15,7 +15,13 @@ export function rangeText(start: bigint | number, length: bigint | number): stri
 }
 
 /** `exclusive ofd lock on FILE (whole file)`. */
-export function lockText(kind: LockKind, mode: LockMode, file: string, start: bigint | number = 0, length: bigint | number = 0): string {
+export function lockText(
+  kind: LockKind,
+  mode: LockMode,
+  file: string,
+  start: bigint | number = 0,
+  length: bigint | number = 0,
+): string {
   return `${mode} ${kind} lock on ${file} (${rangeText(start, length)})`;
 }
 

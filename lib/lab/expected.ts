@@ -107,7 +107,11 @@ export function interactionKinds(scenario: ScenarioName): [LabKind, LabKind] | n
  * processes are separate owners for every kind (row 1), and flock/OFD locks belong
  * to each worker's own open file description (rows 1 and 3).
  */
-export function raceExpectationFor(platform: string, kind: LabKind, workerType: 'thread' | 'process'): { races: boolean; row: string } | null {
+export function raceExpectationFor(
+  platform: string,
+  kind: LabKind,
+  workerType: 'thread' | 'process',
+): { races: boolean; row: string } | null {
   if (platform !== 'linux' || kind === 'windows') return null;
   if (workerType === 'thread') return { races: kind === 'posix', row: '3' };
   return { races: false, row: '1' };

@@ -48,8 +48,14 @@ export async function hold(opts: HoldOptions): Promise<number> {
       }
     }
     const started = performance.now();
-    say(`holding ${lockText(held.kind, held.mode, opts.file, held.range.start, held.range.length)} as pid ${process.pid}`);
-    say(opts.forSeconds !== undefined ? `releasing in ${opts.forSeconds} s (or Enter / Ctrl-C)` : 'press Enter or Ctrl-C to release');
+    say(
+      `holding ${lockText(held.kind, held.mode, opts.file, held.range.start, held.range.length)} as pid ${process.pid}`,
+    );
+    say(
+      opts.forSeconds !== undefined
+        ? `releasing in ${opts.forSeconds} s (or Enter / Ctrl-C)`
+        : 'press Enter or Ctrl-C to release',
+    );
     await new Promise<void>((resolve) => {
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const timer = opts.forSeconds !== undefined ? setTimeout(done, opts.forSeconds * 1000) : undefined;

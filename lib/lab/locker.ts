@@ -35,7 +35,19 @@ import {
 /** A parsed command. */
 export interface Command {
   /** The verb. */
-  op: 'lock' | 'unlock' | 'unlockif' | 'stop' | 'open' | 'close' | 'getlk' | 'readfile' | 'spawnchild' | 'killchild' | 'sig' | 'sleep';
+  op:
+    | 'lock'
+    | 'unlock'
+    | 'unlockif'
+    | 'stop'
+    | 'open'
+    | 'close'
+    | 'getlk'
+    | 'readfile'
+    | 'spawnchild'
+    | 'killchild'
+    | 'sig'
+    | 'sleep';
   /** `read` / `write` for lock and getlk. */
   mode?: LockMode;
   /** Run at this many ms after the controller's epoch. */
@@ -81,7 +93,20 @@ export interface Report {
 }
 
 const KINDS = new Set<string>(['flock', 'posix', 'ofd', 'windows']);
-const OPS = new Set<string>(['lock', 'unlock', 'unlockif', 'stop', 'open', 'close', 'getlk', 'readfile', 'spawnchild', 'killchild', 'sig', 'sleep']);
+const OPS = new Set<string>([
+  'lock',
+  'unlock',
+  'unlockif',
+  'stop',
+  'open',
+  'close',
+  'getlk',
+  'readfile',
+  'spawnchild',
+  'killchild',
+  'sig',
+  'sleep',
+]);
 
 /** Parses `S:L` into a range. */
 export function parseRange(text: string): LockRange {
@@ -178,7 +203,14 @@ export class LockerCore {
       } catch (err) {
         report = { result: 'error', code: errCode(err), message: (err as Error).message };
       }
-      emit({ seq, cmd: text, pid: process.pid, threadId, t: Math.round((nowMs() - this.#epoch) * 100) / 100, ...report });
+      emit({
+        seq,
+        cmd: text,
+        pid: process.pid,
+        threadId,
+        t: Math.round((nowMs() - this.#epoch) * 100) / 100,
+        ...report,
+      });
     });
   }
 
@@ -228,7 +260,9 @@ export class LockerCore {
         const fd = this.#fd(cmd.fd);
         const opts = { kind, mode: cmd.mode!, ...(cmd.range ? { range: cmd.range } : {}) };
         try {
-          const got = cmd.wait ? await lock(fd, { ...opts, ...(cmd.timeout !== undefined ? { timeout: cmd.timeout } : {}) }) : tryLock(fd, opts);
+          const got = cmd.wait
+            ? await lock(fd, { ...opts, ...(cmd.timeout !== undefined ? { timeout: cmd.timeout } : {}) })
+            : tryLock(fd, opts);
           if (!got) return { result: 'conflict', code: 'EAGAIN' };
           this.#held.set(key, got);
           return { result: 'granted' };
@@ -250,7 +284,8 @@ export class LockerCore {
         const fd = this.#fd(cmd.fd);
         const range = cmd.range ?? {};
         if (kind === 'flock') flockSync(fd, 'unlock');
-        else if (kind === 'posix' || kind === 'ofd') fcntlLockSync(fd, { mode: 'unlock', ofd: kind === 'ofd', ...range });
+        else if (kind === 'posix' || kind === 'ofd')
+          fcntlLockSync(fd, { mode: 'unlock', ofd: kind === 'ofd', ...range });
         else throw new Error(`unlock without a held lock is not supported for kind ${kind}`);
         return { result: 'released', data: { partial: cmd.range !== undefined, owner: held !== undefined } };
       }
@@ -296,7 +331,10 @@ export class LockerCore {
         const back = Buffer.alloc(sig.length);
         readSync(fd, back, 0, back.length, 0);
         const same = back.equals(sig);
-        return { result: same ? 'same' : 'changed', data: same ? {} : { wrote: sig.toString().trim(), read: back.toString().trim() } };
+        return {
+          result: same ? 'same' : 'changed',
+          data: same ? {} : { wrote: sig.toString().trim(), read: back.toString().trim() },
+        };
       }
       case 'sleep':
         await sleep(Number(cmd.arg ?? 0));

@@ -14,7 +14,14 @@ import { expectationFor } from './expected.js';
 import { filesystemOf } from './fsinfo.js';
 import { SCENARIOS, type Measured, type Scenario } from './scenarios/index.js';
 import { cellContext } from './scenarios/common.js';
-import { ALL_KINDS, SCENARIO_TOKENS, type CellResult, type LabKind, type MatrixResult, type ScenarioName } from './types.js';
+import {
+  ALL_KINDS,
+  SCENARIO_TOKENS,
+  type CellResult,
+  type LabKind,
+  type MatrixResult,
+  type ScenarioName,
+} from './types.js';
 
 /** Options of {@link runMatrix}. */
 export interface MatrixOptions {
@@ -54,7 +61,13 @@ export function availableKinds(): LabKind[] {
   return ALL_KINDS.filter((k) => caps[k]);
 }
 
-async function runCell(scenario: Scenario, kind: LabKind, base: string, peerBase: string | null, timeoutMs: number): Promise<Measured> {
+async function runCell(
+  scenario: Scenario,
+  kind: LabKind,
+  base: string,
+  peerBase: string | null,
+  timeoutMs: number,
+): Promise<Measured> {
   const sub = `${scenario.name}-${kind}`;
   mkdirSync(join(base, sub), { recursive: true });
   const controller = new Controller();
@@ -91,7 +104,8 @@ function toCell(platform: string, name: ScenarioName, kind: LabKind, m: Measured
   }
   const exp = expectationFor(platform, name, kind);
   const expected = exp?.token ?? null;
-  if (exp) detail += ` [expected from SEMANTICS.md row ${exp.row}${exp.observed.length ? `, ${exp.observed.join(', ')}` : ''}]`;
+  if (exp)
+    detail += ` [expected from SEMANTICS.md row ${exp.row}${exp.observed.length ? `, ${exp.observed.join(', ')}` : ''}]`;
   return { outcome, detail, expected, matches: expected !== null && outcome === expected };
 }
 

@@ -64,7 +64,9 @@ export async function runRace(opts: RaceOptions): Promise<RaceResult> {
   let example: string | undefined;
   try {
     const lockers = await Promise.all(
-      Array.from({ length: opts.workers }, (_, i) => controller.start({ file, kind: opts.kind, type: opts.workerType, name: `W${i + 1}` })),
+      Array.from({ length: opts.workers }, (_, i) =>
+        controller.start({ file, kind: opts.kind, type: opts.workerType, name: `W${i + 1}` }),
+      ),
     );
     // A serialised round takes workers × period; allow that many times over.
     const wait = opts.workers * period * 4 + 2000;
@@ -73,7 +75,8 @@ export async function runRace(opts: RaceOptions): Promise<RaceResult> {
       const reports = await Promise.all(
         lockers.map(async (l, i) => {
           const got = await l.send(`lock write wait timeout=${wait} at ${t + i}`, wait + 3000);
-          if (got.result !== 'granted') throw new Error(`${l.name}: ${got.cmd}: ${got.result} ${got.code ?? ''} ${got.message ?? ''}`);
+          if (got.result !== 'granted')
+            throw new Error(`${l.name}: ${got.cmd}: ${got.result} ${got.code ?? ''} ${got.message ?? ''}`);
           const sig = await l.send(`sig pause=${period}`, period + 3000);
           await l.send('unlock');
           return sig;

@@ -8,7 +8,8 @@ import type { CellResult, LabKind, MatrixResult, ScenarioName } from './types.js
 
 function kindsOf(m: MatrixResult): LabKind[] {
   const kinds: LabKind[] = [];
-  for (const row of Object.values(m.results)) for (const k of Object.keys(row ?? {}) as LabKind[]) if (!kinds.includes(k)) kinds.push(k);
+  for (const row of Object.values(m.results))
+    for (const k of Object.keys(row ?? {}) as LabKind[]) if (!kinds.includes(k)) kinds.push(k);
   return kinds;
 }
 
@@ -20,7 +21,8 @@ function rows(m: MatrixResult): [ScenarioName, Partial<Record<LabKind, CellResul
 export function mismatches(m: MatrixResult): { scenario: ScenarioName; kind: LabKind; cell: CellResult }[] {
   const out: { scenario: ScenarioName; kind: LabKind; cell: CellResult }[] = [];
   for (const [scenario, row] of rows(m)) {
-    for (const [kind, cell] of Object.entries(row) as [LabKind, CellResult][]) if (!cell.matches) out.push({ scenario, kind, cell });
+    for (const [kind, cell] of Object.entries(row) as [LabKind, CellResult][])
+      if (!cell.matches) out.push({ scenario, kind, cell });
   }
   return out;
 }
@@ -47,17 +49,23 @@ export function formatTable(m: MatrixResult, colour: boolean, elapsedMs?: number
   };
   const table = [['scenario', ...kinds], ...rows(m).map(([s, row]) => [s, ...kinds.map((k) => text(row[k]))])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => visibleLength(r[i]!))));
-  const line = (r: string[]): string => r.map((c, i) => c + ' '.repeat(widths[i]! - visibleLength(c))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => c + ' '.repeat(widths[i]! - visibleLength(c)))
+      .join('  ')
+      .trimEnd();
   const out = [paint('bold', header(m)), '', paint('bold', line(table[0]!)), ...table.slice(1).map(line), ''];
   out.push(summary(m) + (elapsedMs !== undefined ? ` in ${(elapsedMs / 1000).toFixed(1)} s` : ''));
-  for (const { scenario, kind, cell } of mismatches(m)) out.push(paint('red', `  ${scenario}/${kind}: ${cell.outcome}, expected ${cell.expected ?? '?'}: ${cell.detail}`));
+  for (const { scenario, kind, cell } of mismatches(m))
+    out.push(paint('red', `  ${scenario}/${kind}: ${cell.outcome}, expected ${cell.expected ?? '?'}: ${cell.detail}`));
   return out.join('\n') + '\n';
 }
 
 /** The matrix as a Markdown table: measured outcome per cell, ✗ with the expected token where they differ. */
 export function formatMarkdown(m: MatrixResult, elapsedMs?: number): string {
   const kinds = kindsOf(m);
-  const cell = (c: CellResult | undefined): string => (!c ? '' : c.matches ? c.outcome : `**${c.outcome}** ✗ (expected ${c.expected ?? '?'})`);
+  const cell = (c: CellResult | undefined): string =>
+    !c ? '' : c.matches ? c.outcome : `**${c.outcome}** ✗ (expected ${c.expected ?? '?'})`;
   const out = [
     `Measured by \`syslocks-lab matrix\` on ${header(m)}.`,
     '',

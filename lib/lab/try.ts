@@ -37,7 +37,9 @@ export async function tryCommand(opts: TryOptions): Promise<number> {
   const base = { kind: opts.kind, mode: opts.mode, ...(opts.range ? { range: opts.range } : {}) };
   const first = tryLock(opts.file, base);
   if (first) {
-    say(`granted: ${lockText(first.kind, first.mode, opts.file, first.range.start, first.range.length)} is free (pid ${process.pid}); released again`);
+    say(
+      `granted: ${lockText(first.kind, first.mode, opts.file, first.range.start, first.range.length)} is free (pid ${process.pid}); released again`,
+    );
     first.release();
     return TRY_EXIT.granted;
   }
@@ -55,7 +57,9 @@ export async function tryCommand(opts: TryOptions): Promise<number> {
   const started = performance.now();
   const live = new LiveLine(out);
   const seconds = (): string => ((performance.now() - started) / 1000).toFixed(2);
-  say(`waiting for the lock${opts.timeoutMs !== undefined ? ` (timeout ${opts.timeoutMs} ms)` : ''}; Ctrl-C to give up`);
+  say(
+    `waiting for the lock${opts.timeoutMs !== undefined ? ` (timeout ${opts.timeoutMs} ms)` : ''}; Ctrl-C to give up`,
+  );
   const ticker = setInterval(() => live.update(`waiting... ${seconds()} s`), 100);
   try {
     const got = await lock(opts.file, {
@@ -65,7 +69,9 @@ export async function tryCommand(opts: TryOptions): Promise<number> {
     });
     clearInterval(ticker);
     live.clear();
-    say(`granted after ${seconds()} s: ${lockText(got.kind, got.mode, opts.file, got.range.start, got.range.length)} (pid ${process.pid}); released again`);
+    say(
+      `granted after ${seconds()} s: ${lockText(got.kind, got.mode, opts.file, got.range.start, got.range.length)} (pid ${process.pid}); released again`,
+    );
     got.release();
     return TRY_EXIT.granted;
   } catch (err) {

@@ -60,7 +60,10 @@ export function startCli(args: string[]): Live {
       const seen = lines.find((l) => re.test(l));
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${re} (got: ${lines.join(' | ')})`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no line matching ${re} (got: ${lines.join(' | ')})`)),
+          timeoutMs,
+        );
         waiters.push({
           re,
           resolve: (l) => {

@@ -42,7 +42,16 @@ interface RaceJson {
 
 describe.skipIf(process.platform !== 'linux')('race', () => {
   it('posix + worker_threads races; posix processes, ofd and flock (threads and processes) do not', async () => {
-    const r = await runCli(['race', '--workers', '4', '--kind', 'posix,ofd,flock', '--worker-type', 'thread,process', '--json']);
+    const r = await runCli([
+      'race',
+      '--workers',
+      '4',
+      '--kind',
+      'posix,ofd,flock',
+      '--worker-type',
+      'thread,process',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const results = JSON.parse(r.stdout) as RaceJson[];
     expect(results).toHaveLength(6);

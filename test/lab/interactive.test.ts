@@ -11,9 +11,16 @@ import { CLI } from './cli.js';
 function haveTmux(): boolean {
   if (spawnSync('tmux', ['-V']).status === 0) return true;
   // Try to install it (CI images without tmux); skip only if that is impossible.
-  spawnSync('sh', ['-c', 'apt-get install -y tmux >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y tmux >/dev/null 2>&1)'], {
-    timeout: 240_000,
-  });
+  spawnSync(
+    'sh',
+    [
+      '-c',
+      'apt-get install -y tmux >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y tmux >/dev/null 2>&1)',
+    ],
+    {
+      timeout: 240_000,
+    },
+  );
   return spawnSync('tmux', ['-V']).status === 0;
 }
 
@@ -44,31 +51,34 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it.skipIf(!tmuxOk)('hold in one terminal, try --wait in another: Ctrl-C ends the wait, Enter on hold grants it', async () => {
-  const node = process.execPath;
-  tmux('send-keys', '-t', 'lab:holder', `${node} ${CLI} hold ${file} --kind ofd`, 'Enter');
-  const held = await until('lab:holder', /press Enter or Ctrl-C to release/);
-  const pid = /as pid (\d+)/.exec(held)?.[1];
-  expect(pid).toBeDefined();
+it.skipIf(!tmuxOk)(
+  'hold in one terminal, try --wait in another: Ctrl-C ends the wait, Enter on hold grants it',
+  async () => {
+    const node = process.execPath;
+    tmux('send-keys', '-t', 'lab:holder', `${node} ${CLI} hold ${file} --kind ofd`, 'Enter');
+    const held = await until('lab:holder', /press Enter or Ctrl-C to release/);
+    const pid = /as pid (\d+)/.exec(held)?.[1];
+    expect(pid).toBeDefined();
 
-  // A wait interrupted by Ctrl-C.
-  tmux('send-keys', '-t', 'lab:tryer', `${node} ${CLI} try ${file} --kind ofd --wait; echo "exit=$?"`, 'Enter');
-  const waiting = await until('lab:tryer', /waiting\.\.\. [\d.]+ s/); // the live line (TTY only)
-  expect(waiting).toContain(`pid ${pid}`); // holder resolved from /proc, not -1
-  expect(waiting).toMatch(/F_GETLK: exclusive lock held, pid -1/);
-  tmux('send-keys', '-t', 'lab:tryer', 'C-c');
-  const aborted = await until('lab:tryer', /exit=130/);
-  expect(aborted).toMatch(/gave up after [\d.]+ s \(Ctrl-C\); no lock taken/);
+    // A wait interrupted by Ctrl-C.
+    tmux('send-keys', '-t', 'lab:tryer', `${node} ${CLI} try ${file} --kind ofd --wait; echo "exit=$?"`, 'Enter');
+    const waiting = await until('lab:tryer', /waiting\.\.\. [\d.]+ s/); // the live line (TTY only)
+    expect(waiting).toContain(`pid ${pid}`); // holder resolved from /proc, not -1
+    expect(waiting).toMatch(/F_GETLK: exclusive lock held, pid -1/);
+    tmux('send-keys', '-t', 'lab:tryer', 'C-c');
+    const aborted = await until('lab:tryer', /exit=130/);
+    expect(aborted).toMatch(/gave up after [\d.]+ s \(Ctrl-C\); no lock taken/);
 
-  // A wait that ends when the holder presses Enter.
-  tmux('send-keys', '-t', 'lab:tryer', 'clear', 'Enter');
-  tmux('send-keys', '-t', 'lab:tryer', `${node} ${CLI} try ${file} --kind ofd --wait; echo "exit=$?"`, 'Enter');
-  await until('lab:tryer', /waiting\.\.\./);
-  tmux('send-keys', '-t', 'lab:holder', 'Enter');
-  await until('lab:holder', /released after [\d.]+ s/);
-  const granted = await until('lab:tryer', /exit=0/);
-  expect(granted).toMatch(/granted after [\d.]+ s: exclusive ofd lock/);
-});
+    // A wait that ends when the holder presses Enter.
+    tmux('send-keys', '-t', 'lab:tryer', 'clear', 'Enter');
+    tmux('send-keys', '-t', 'lab:tryer', `${node} ${CLI} try ${file} --kind ofd --wait; echo "exit=$?"`, 'Enter');
+    await until('lab:tryer', /waiting\.\.\./);
+    tmux('send-keys', '-t', 'lab:holder', 'Enter');
+    await until('lab:holder', /released after [\d.]+ s/);
+    const granted = await until('lab:tryer', /exit=0/);
+    expect(granted).toMatch(/granted after [\d.]+ s: exclusive ofd lock/);
+  },
+);
 
 it.skipIf(!tmuxOk)('the matrix shows a live progress line and a coloured table on a TTY', async () => {
   tmux('send-keys', '-t', 'lab:holder', 'clear', 'Enter');

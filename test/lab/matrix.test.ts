@@ -54,8 +54,18 @@ describe.skipIf(process.platform !== 'linux')('matrix on this machine', () => {
 
   it('measures each cell now: details name the pids of this run, and repeated runs differ in them', async () => {
     const pidsOf = (m: MatrixResult): string[] =>
-      Object.values(m.results).flatMap((row) => Object.values(row!).flatMap((c) => [...c.detail.matchAll(/pid (\d+)/g)].map((x) => x[1]!)));
-    const again = await runCli(['matrix', '--kinds', 'flock,posix,ofd', '--scenarios', 'two_processes_exclusive,getlk_reports', '--json', '-']);
+      Object.values(m.results).flatMap((row) =>
+        Object.values(row!).flatMap((c) => [...c.detail.matchAll(/pid (\d+)/g)].map((x) => x[1]!)),
+      );
+    const again = await runCli([
+      'matrix',
+      '--kinds',
+      'flock,posix,ofd',
+      '--scenarios',
+      'two_processes_exclusive,getlk_reports',
+      '--json',
+      '-',
+    ]);
     const second = JSON.parse(again.stdout) as MatrixResult;
     const first = new Set(pidsOf(full));
     const fresh = pidsOf(second);
@@ -68,7 +78,13 @@ describe.skipIf(process.platform !== 'linux')('matrix on this machine', () => {
   });
 
   it('a different kind (different kernel behaviour) changes cells: same experiment, different outcome', async () => {
-    const flips = ['same_process_two_fds', 'threads_two_fds', 'close_other_fd_releases', 'node_fs_read_releases', 'upgrade_shared_to_exclusive_atomic'];
+    const flips = [
+      'same_process_two_fds',
+      'threads_two_fds',
+      'close_other_fd_releases',
+      'node_fs_read_releases',
+      'upgrade_shared_to_exclusive_atomic',
+    ];
     const run = async (kind: string): Promise<MatrixResult> => {
       const r = await runCli(['matrix', '--kinds', kind, '--scenarios', flips.join(','), '--json', '-']);
       expect(r.code).toBe(0);

@@ -105,7 +105,11 @@ test('byte ranges: disjoint granted, overlapping refused, length 0 reaches 2^63'
   assert.equal(tryLock(p, { range: { start: 99, length: 2 } }), null, 'overlap');
   const tail = tryLock(p, { range: { start: 1000 } });
   assert.ok(tail, 'from 1000 to the end');
-  assert.equal(tryLock(p, { mode: 'shared', range: { start: 2n ** 63n - 2n, length: 1n } }), null, 'far byte is covered');
+  assert.equal(
+    tryLock(p, { mode: 'shared', range: { start: 2n ** 63n - 2n, length: 1n } }),
+    null,
+    'far byte is covered',
+  );
   tail.release();
   const far = tryLock(p, { range: { start: 2n ** 63n - 2n, length: 1n } });
   assert.ok(far);
@@ -173,7 +177,10 @@ test('lock() abort rejects AbortError promptly, and no lock is left behind', asy
 test('lockSync(): timeout throws ETIMEDOUT; granted when free', async () => {
   const p = freshFile();
   const h = await holderWith(p, {});
-  assert.throws(() => lockSync(p, { timeout: 150 }), (err) => err.code === 'ETIMEDOUT');
+  assert.throws(
+    () => lockSync(p, { timeout: 150 }),
+    (err) => err.code === 'ETIMEDOUT',
+  );
   await h.call({ cmd: 'apiRelease' });
   const l = lockSync(p, { timeout: 1000 });
   l.release();
@@ -210,14 +217,23 @@ test('unlockFileExSync of a range that is not locked throws (code depends on Win
 
 test('bad input: argument errors before any syscall; EBADF for a closed fd', async () => {
   const p = freshFile();
-  assert.throws(() => tryLock(p, { kind: 'flock' }), (e) => e.code === 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM');
-  assert.throws(() => tryLock(p, { kind: 'ofd' }), (e) => e.code === 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM');
+  assert.throws(
+    () => tryLock(p, { kind: 'flock' }),
+    (e) => e.code === 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM',
+  );
+  assert.throws(
+    () => tryLock(p, { kind: 'ofd' }),
+    (e) => e.code === 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM',
+  );
   assert.throws(() => tryLock(p, { mode: 'write' }), TypeError);
   assert.throws(() => tryLock(p, { range: { start: -1 } }), RangeError);
   await assert.rejects(lock(p, { timeout: -5 }), RangeError);
   const fd = openSync(p, 'r+');
   closeSync(fd);
-  assert.throws(() => tryLock(fd), (e) => e.code === 'EBADF' && e.syscall === 'LockFileEx');
+  assert.throws(
+    () => tryLock(fd),
+    (e) => e.code === 'EBADF' && e.syscall === 'LockFileEx',
+  );
 });
 
 await run('syslocks Windows high-level API');

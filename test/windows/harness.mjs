@@ -70,7 +70,9 @@ export function note(line) {
 export async function run(title) {
   let passed = 0;
   let failed = 0;
-  console.log(`# ${title} (node ${process.version}, ${process.platform}-${process.arch}${isWine ? ', under Wine' : ''})`);
+  console.log(
+    `# ${title} (node ${process.version}, ${process.platform}-${process.arch}${isWine ? ', under Wine' : ''})`,
+  );
   for (const t of tests) {
     const start = performance.now();
     let timer;
@@ -85,7 +87,11 @@ export async function run(title) {
       console.log(`ok   ${t.name} (${Math.round(performance.now() - start)} ms)`);
     } catch (err) {
       failed++;
-      console.log(`FAIL ${t.name}\n     ${String(err?.stack ?? err).split('\n').join('\n     ')}`);
+      console.log(
+        `FAIL ${t.name}\n     ${String(err?.stack ?? err)
+          .split('\n')
+          .join('\n     ')}`,
+      );
     } finally {
       clearTimeout(timer);
       await Holder.killAll();

@@ -66,7 +66,7 @@ async function handle(msg) {
 
 // Numbers travel as JSON numbers, or as strings for values beyond 2^53.
 function toInt(v) {
-  return typeof v === 'string' ? BigInt(v) : v ?? 0;
+  return typeof v === 'string' ? BigInt(v) : (v ?? 0);
 }
 
 const rl = createInterface({ input: process.stdin });

@@ -22,56 +22,64 @@ function stats(ms) {
 }
 const fmt = (x) => x.toFixed(2);
 
-test(`binding: grant latency, ${ROUNDS} rounds`, async () => {
-  const p = join(dir, 'raw.dat');
-  writeFileSync(p, '');
-  const h = await Holder.start();
-  const { fd: hfd } = await h.call({ cmd: 'open', path: p });
-  const fd = openSync(p, 'r+');
-  const lat = [];
-  try {
-    for (let i = 0; i < ROUNDS; i++) {
-      assert.equal((await h.call({ cmd: 'lock', fd: hfd, type: TYPE.exclusive, start: 0, length: 0 })).code, 0);
-      let resolve;
-      const done = new Promise((r) => (resolve = r));
-      const id = b.waitStart(3, fd, TYPE.exclusive, 0, 0, (code) => resolve({ code, at: process.hrtime.bigint() }));
-      assert.ok(id > 0);
-      await sleep(20 + Math.random() * 40);
-      const { t } = await h.call({ cmd: 'unlock', fd: hfd, start: 0, length: 0 });
-      const r = await done;
-      assert.equal(r.code, 0);
-      lat.push(Number(r.at - BigInt(t)) / 1e6);
-      assert.equal(b.trySetLock(3, fd, TYPE.unlock, 0, 0), 0);
+test(
+  `binding: grant latency, ${ROUNDS} rounds`,
+  async () => {
+    const p = join(dir, 'raw.dat');
+    writeFileSync(p, '');
+    const h = await Holder.start();
+    const { fd: hfd } = await h.call({ cmd: 'open', path: p });
+    const fd = openSync(p, 'r+');
+    const lat = [];
+    try {
+      for (let i = 0; i < ROUNDS; i++) {
+        assert.equal((await h.call({ cmd: 'lock', fd: hfd, type: TYPE.exclusive, start: 0, length: 0 })).code, 0);
+        let resolve;
+        const done = new Promise((r) => (resolve = r));
+        const id = b.waitStart(3, fd, TYPE.exclusive, 0, 0, (code) => resolve({ code, at: process.hrtime.bigint() }));
+        assert.ok(id > 0);
+        await sleep(20 + Math.random() * 40);
+        const { t } = await h.call({ cmd: 'unlock', fd: hfd, start: 0, length: 0 });
+        const r = await done;
+        assert.equal(r.code, 0);
+        lat.push(Number(r.at - BigInt(t)) / 1e6);
+        assert.equal(b.trySetLock(3, fd, TYPE.unlock, 0, 0), 0);
+      }
+    } finally {
+      closeSync(fd);
     }
-  } finally {
-    closeSync(fd);
-  }
-  const s = stats(lat);
-  note(`binding grant latency: median ${fmt(s.median)} ms, min ${fmt(s.min)}, max ${fmt(s.max)} (n=${s.n})`);
-  assert.ok(s.median < 50, `median ${s.median} ms`);
-}, { timeout: 120000 });
+    const s = stats(lat);
+    note(`binding grant latency: median ${fmt(s.median)} ms, min ${fmt(s.min)}, max ${fmt(s.max)} (n=${s.n})`);
+    assert.ok(s.median < 50, `median ${s.median} ms`);
+  },
+  { timeout: 120000 },
+);
 
-test(`API lock(): grant latency, ${ROUNDS} rounds`, async () => {
-  const entry = join(repoRoot, 'dist', 'index.js');
-  assert.ok(existsSync(entry), 'dist/index.js missing: run npm run build:ts');
-  const { lock } = await import(pathToFileURL(entry).href);
-  const p = join(dir, 'api.lock');
-  writeFileSync(p, '');
-  const h = await Holder.start();
-  const lat = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    assert.deepEqual(await h.call({ cmd: 'apiTry', path: p, options: {} }), { ok: true });
-    const pending = lock(p).then((l) => ({ l, at: process.hrtime.bigint() }));
-    await sleep(20 + Math.random() * 40);
-    const { t } = await h.call({ cmd: 'apiRelease' });
-    const { l, at } = await pending;
-    lat.push(Number(at - BigInt(t)) / 1e6);
-    l.release();
-  }
-  const s = stats(lat);
-  note(`lock() grant latency: median ${fmt(s.median)} ms, min ${fmt(s.min)}, max ${fmt(s.max)} (n=${s.n})`);
-  assert.ok(s.median < 50, `median ${s.median} ms`);
-}, { timeout: 120000 });
+test(
+  `API lock(): grant latency, ${ROUNDS} rounds`,
+  async () => {
+    const entry = join(repoRoot, 'dist', 'index.js');
+    assert.ok(existsSync(entry), 'dist/index.js missing: run npm run build:ts');
+    const { lock } = await import(pathToFileURL(entry).href);
+    const p = join(dir, 'api.lock');
+    writeFileSync(p, '');
+    const h = await Holder.start();
+    const lat = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      assert.deepEqual(await h.call({ cmd: 'apiTry', path: p, options: {} }), { ok: true });
+      const pending = lock(p).then((l) => ({ l, at: process.hrtime.bigint() }));
+      await sleep(20 + Math.random() * 40);
+      const { t } = await h.call({ cmd: 'apiRelease' });
+      const { l, at } = await pending;
+      lat.push(Number(at - BigInt(t)) / 1e6);
+      l.release();
+    }
+    const s = stats(lat);
+    note(`lock() grant latency: median ${fmt(s.median)} ms, min ${fmt(s.min)}, max ${fmt(s.max)} (n=${s.n})`);
+    assert.ok(s.median < 50, `median ${s.median} ms`);
+  },
+  { timeout: 120000 },
+);
 
 await run('syslocks Windows wait latency');
 removeDir(dir);

@@ -39,7 +39,13 @@ export interface Scenario {
 }
 
 /** Builds a cell context for `dir`/`peerDir` and a per-cell subdirectory name. */
-export function cellContext(kind: LabKind, controller: Controller, dir: string, peerDir: string | null, sub: string): CellContext {
+export function cellContext(
+  kind: LabKind,
+  controller: Controller,
+  dir: string,
+  peerDir: string | null,
+  sub: string,
+): CellContext {
   return {
     kind,
     controller,
@@ -49,12 +55,23 @@ export function cellContext(kind: LabKind, controller: Controller, dir: string, 
 }
 
 /** Starts the holder (side A, `dir`) locker. */
-export function holder(ctx: CellContext, opts: { kind?: LabKind; file?: string; type?: LockerType } = {}): Promise<Locker> {
-  return ctx.controller.start({ file: opts.file ?? ctx.file(), kind: opts.kind ?? ctx.kind, type: opts.type ?? 'process', name: 'A' });
+export function holder(
+  ctx: CellContext,
+  opts: { kind?: LabKind; file?: string; type?: LockerType } = {},
+): Promise<Locker> {
+  return ctx.controller.start({
+    file: opts.file ?? ctx.file(),
+    kind: opts.kind ?? ctx.kind,
+    type: opts.type ?? 'process',
+    name: 'A',
+  });
 }
 
 /** Starts the contender (side B, `peerDir`) locker. */
-export function contender(ctx: CellContext, opts: { kind?: LabKind; file?: string; type?: LockerType; name?: string } = {}): Promise<Locker> {
+export function contender(
+  ctx: CellContext,
+  opts: { kind?: LabKind; file?: string; type?: LockerType; name?: string } = {},
+): Promise<Locker> {
   return ctx.controller.start({
     file: opts.file ?? ctx.peerFile(),
     kind: opts.kind ?? ctx.kind,
@@ -72,7 +89,12 @@ export function say(l: Locker, r: Report): string {
 }
 
 /** Sends a command that must succeed (granted/released/done...); throws with the report otherwise. */
-export async function must(l: Locker, command: string, log: string[], ok: readonly string[] = ['granted', 'released', 'done']): Promise<Report> {
+export async function must(
+  l: Locker,
+  command: string,
+  log: string[],
+  ok: readonly string[] = ['granted', 'released', 'done'],
+): Promise<Report> {
   const r = await l.send(command);
   log.push(say(l, r));
   if (!ok.includes(r.result)) throw new Error(`setup step failed: ${say(l, r)}${r.message ? ` (${r.message})` : ''}`);

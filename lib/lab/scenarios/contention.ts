@@ -66,7 +66,8 @@ export const contentionScenarios: readonly Scenario[] = [
   },
   {
     name: 'lock_len_zero_to_eof',
-    summary: 'process A write-locks from byte 5 with length 0 on a 48-byte file; does it conflict with B at offset 1 TiB?',
+    summary:
+      'process A write-locks from byte 5 with length 0 on a 48-byte file; does it conflict with B at offset 1 TiB?',
     async run(ctx) {
       const log: string[] = [];
       const [a, b] = await Promise.all([holder(ctx), contender(ctx)]);

@@ -19,10 +19,14 @@ export const opScenarios: readonly Scenario[] = [
       await must(a, 'lock read', log);
       await must(b, 'lock read', log);
       const up = await step(a, 'lock write', log);
-      if (contention(up) === 'granted') throw new Error(`upgrade was granted while B held a read lock: ${log.join('; ')}`);
+      if (contention(up) === 'granted')
+        throw new Error(`upgrade was granted while B held a read lock: ${log.join('; ')}`);
       await must(b, 'unlock', log);
       const after = contention(await step(b, 'lock write', log));
-      return { outcome: after === 'conflict' ? 'atomic' : 'not-atomic', detail: `${log.join('; ')} — A's read lock ${after === 'conflict' ? 'survived' : 'was lost'}` };
+      return {
+        outcome: after === 'conflict' ? 'atomic' : 'not-atomic',
+        detail: `${log.join('; ')} — A's read lock ${after === 'conflict' ? 'survived' : 'was lost'}`,
+      };
     },
   },
   {
@@ -49,7 +53,8 @@ export const opScenarios: readonly Scenario[] = [
   },
   {
     name: 'deadlock_detection',
-    summary: 'AB/BA: A holds file 1 and waits for file 2, B holds file 2 and waits for file 1 (1 s bound): does one side get EDEADLK?',
+    summary:
+      'AB/BA: A holds file 1 and waits for file 2, B holds file 2 and waits for file 1 (1 s bound): does one side get EDEADLK?',
     async run(ctx) {
       const log: string[] = [];
       const [a, b] = await Promise.all([
@@ -68,13 +73,15 @@ export const opScenarios: readonly Scenario[] = [
       log.push(say(a, ra), say(b, rb));
       const results = [ra, rb];
       if (results.some((r) => r.code === 'EDEADLK')) return { outcome: 'edeadlk', detail: log.join('; ') };
-      if (results.every((r) => r.result === 'timeout')) return { outcome: 'none', detail: `${log.join('; ')} — both waited until their timeouts` };
+      if (results.every((r) => r.result === 'timeout'))
+        return { outcome: 'none', detail: `${log.join('; ')} — both waited until their timeouts` };
       throw new Error(`unexpected deadlock results: ${log.join('; ')}`);
     },
   },
   {
     name: 'getlk_reports',
-    summary: 'A holds a write lock; B asks F_GETLK (the traditional POSIX query): does it see the holder, with which pid?',
+    summary:
+      'A holds a write lock; B asks F_GETLK (the traditional POSIX query): does it see the holder, with which pid?',
     async run(ctx) {
       const log: string[] = [];
       const [a, b] = await Promise.all([holder(ctx), contender(ctx, { kind: 'posix' })]);
@@ -104,7 +111,8 @@ export const opScenarios: readonly Scenario[] = [
   },
   {
     name: 'rename_replaced_file',
-    summary: 'A holds a write lock on the path; another file is renamed over the path; is a fresh open of the path locked?',
+    summary:
+      'A holds a write lock on the path; another file is renamed over the path; is a fresh open of the path locked?',
     async run(ctx) {
       const log: string[] = [];
       const a = await holder(ctx);

@@ -22,7 +22,7 @@ export const releaseScenarios: readonly Scenario[] = [
   },
   {
     name: 'node_fs_read_releases',
-    summary: "A holds a write lock, then calls fs.readFileSync(path) in the same process; is the lock still held?",
+    summary: 'A holds a write lock, then calls fs.readFileSync(path) in the same process; is the lock still held?',
     async run(ctx) {
       const log: string[] = [];
       const [a, b] = await Promise.all([holder(ctx), contender(ctx)]);
@@ -34,7 +34,8 @@ export const releaseScenarios: readonly Scenario[] = [
   },
   {
     name: 'child_inherits',
-    summary: 'A locks, spawns a child with the fd as its fd 3, then closes its own fd; is the lock still held (by the child)?',
+    summary:
+      'A locks, spawns a child with the fd as its fd 3, then closes its own fd; is the lock still held (by the child)?',
     async run(ctx) {
       const log: string[] = [];
       const [a, b] = await Promise.all([holder(ctx), contender(ctx)]);
