@@ -183,7 +183,7 @@ LockResult TrySetLock(const LockRequest& req) {
 // will signal the event specified in the OVERLAPPED structure after the lock is
 // granted") would need a second handle, and Wine never completes it. The loop is the
 // only wait that ends promptly on Windows and under Wine
-// (shared/research/windows-probe/README.md, "Cancelling a wait"). Costs: grant latency
+// (the project's Windows probe, summarised in docs/WINDOWS.md). Costs: grant latency
 // about half the cap (plus up to one timer tick on Windows, where Sleep rounds up to
 // the ~15.6 ms tick), no FIFO fairness against other waiters.
 LockResult BlockingSetLock(const LockRequest& req, const std::atomic<bool>& cancelled) {

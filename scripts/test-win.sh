@@ -6,7 +6,7 @@
 #
 # Env: everything build-win.sh takes, plus KEEP_WINE_TMP=1 (keep the temp dir),
 #      WINE_TIMEOUT (seconds per test file, default 180).
-# Pitfalls handled here (shared/research/windows-probe/README.md): node.exe's output
+# Pitfalls handled here (the project's Windows probe, see docs/WINDOWS.md): node.exe's output
 # goes to a file, never a Unix pipe (console.log fails with EBADF otherwise); the
 # prefix reports Windows 10 (Node >= 20 refuses Windows 7); every Wine step runs under
 # `timeout`; the prefix's wineserver is killed on every exit path.
