@@ -139,12 +139,14 @@ Napi::Value LastWinErrorJs(const Napi::CallbackInfo& info) {
 
 // trackFd(fd) / untrackFd(fd): see AddonState::owned_fds.
 Napi::Value TrackFdJs(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && info[0].IsNumber()) State(info)->owned_fds.insert(info[0].As<Napi::Number>().Int32Value());
+  if (info.Length() > 0 && info[0].IsNumber())
+    State(info)->owned_fds.insert(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
 
 Napi::Value UntrackFdJs(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && info[0].IsNumber()) State(info)->owned_fds.erase(info[0].As<Napi::Number>().Int32Value());
+  if (info.Length() > 0 && info[0].IsNumber())
+    State(info)->owned_fds.erase(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
 

@@ -22,12 +22,12 @@ namespace syslocks {
 
 #ifdef _WIN32
 // Values from libuv include/uv/errno.h (Windows branch), the codes Node reports.
-constexpr int32_t kCodeAgain = -4088;      // UV__EAGAIN
-constexpr int32_t kCodeCanceled = -4081;   // UV__ECANCELED
-constexpr int32_t kCodeTimedOut = -4039;   // UV__ETIMEDOUT
-constexpr int32_t kCodeNoThread = -4057;   // UV__ENOMEM
+constexpr int32_t kCodeAgain = -4088;         // UV__EAGAIN
+constexpr int32_t kCodeCanceled = -4081;      // UV__ECANCELED
+constexpr int32_t kCodeTimedOut = -4039;      // UV__ETIMEDOUT
+constexpr int32_t kCodeNoThread = -4057;      // UV__ENOMEM
 constexpr int32_t kCodeNotSupported = -4054;  // UV__ENOSYS
-constexpr int32_t kCodeInvalid = -4071;    // UV__EINVAL
+constexpr int32_t kCodeInvalid = -4071;       // UV__EINVAL
 #else
 constexpr int32_t kCodeAgain = -EAGAIN;
 constexpr int32_t kCodeCanceled = -ECANCELED;

@@ -11,8 +11,8 @@
 
 #include <atomic>
 
-#include "interrupt_signal.h"
 #include "errors.h"
+#include "interrupt_signal.h"
 #include "lock_request.h"
 
 namespace syslocks {

@@ -96,8 +96,8 @@ void WaitRegistry::CallJs(napi_env env, napi_value, void* context, void* data) {
   // env is null when the function is torn down with entries still queued
   // (napi_threadsafe_function_call_js): nothing to deliver then.
   if (env == nullptr || context == nullptr) return;
-  static_cast<WaitRegistry*>(context)->Complete(env,
-                                                static_cast<int64_t>(reinterpret_cast<intptr_t>(data)));
+  static_cast<WaitRegistry*>(context)->Complete(
+      env, static_cast<int64_t>(reinterpret_cast<intptr_t>(data)));
 }
 
 void WaitRegistry::Complete(napi_env env, int64_t id) {

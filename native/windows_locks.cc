@@ -40,13 +40,13 @@ namespace syslocks {
 namespace {
 
 // libuv include/uv/errno.h, Windows branch (the values Node reports as err.errno).
-constexpr int32_t kUvEacces = -4092;  // UV__EACCES
-constexpr int32_t kUvEbadf = -4083;   // UV__EBADF
-constexpr int32_t kUvEbusy = -4082;   // UV__EBUSY
-constexpr int32_t kUvEio = -4070;     // UV__EIO
-constexpr int32_t kUvEnoent = -4058;  // UV__ENOENT, used for ERROR_NOT_LOCKED (see top)
-constexpr int32_t kUvEnotsup = -4049; // UV__ENOTSUP
-constexpr int32_t kUvEnomem = -4057;  // UV__ENOMEM
+constexpr int32_t kUvEacces = -4092;   // UV__EACCES
+constexpr int32_t kUvEbadf = -4083;    // UV__EBADF
+constexpr int32_t kUvEbusy = -4082;    // UV__EBUSY
+constexpr int32_t kUvEio = -4070;      // UV__EIO
+constexpr int32_t kUvEnoent = -4058;   // UV__ENOENT, used for ERROR_NOT_LOCKED (see top)
+constexpr int32_t kUvEnotsup = -4049;  // UV__ENOTSUP
+constexpr int32_t kUvEnomem = -4057;   // UV__ENOMEM
 
 // Backoff of the wait loop (see BlockingSetLock).
 constexpr DWORD kFirstSleepMs = 1;
@@ -73,8 +73,8 @@ int32_t MapWinError(DWORD err) {
     case ERROR_INVALID_FUNCTION:  // 1: a pipe, console or device has no byte locks
     case ERROR_NOT_SUPPORTED:     // 50
       return kUvEnotsup;
-    case ERROR_NOT_ENOUGH_MEMORY:  // 8
-    case ERROR_OUTOFMEMORY:        // 14
+    case ERROR_NOT_ENOUGH_MEMORY:    // 8
+    case ERROR_OUTOFMEMORY:          // 14
     case ERROR_NO_SYSTEM_RESOURCES:  // 1450
       return kUvEnomem;
     default:
@@ -110,8 +110,8 @@ void FillOverlapped(uint64_t start, OVERLAPPED* ov) {
 // non-zero start wraps past 2^64 and is refused: Wine answers ERROR_INVALID_PARAMETER,
 // and Windows' lock package rejects ranges whose end overflows (STATUS_INVALID_LOCK_RANGE).
 void SplitLength(int64_t start, int64_t length, DWORD* low, DWORD* high) {
-  uint64_t len = length == 0 ? ~uint64_t{0} - static_cast<uint64_t>(start)
-                             : static_cast<uint64_t>(length);
+  uint64_t len =
+      length == 0 ? ~uint64_t{0} - static_cast<uint64_t>(start) : static_cast<uint64_t>(length);
   *low = static_cast<DWORD>(len & 0xFFFFFFFFu);
   *high = static_cast<DWORD>(len >> 32);
 }
