@@ -41,15 +41,18 @@ function overlaps(a: HeldLock['range'], b: HeldLock['range']): boolean {
 
 /**
  * A lock this thread holds that would block `req` for good, if any. POSIX requests
- * never conflict with the process's own locks, and a lock on the same open file
- * description never conflicts with itself (the fd is compared, a close approximation:
- * a dup'd fd shares the description).
+ * never conflict with the process's own locks, and a flock/OFD lock on the same open
+ * file description never conflicts with itself (the fd is compared, a close
+ * approximation: a dup'd fd shares the description).
  */
 export function ownConflict(req: HeldLock): HeldLock | undefined {
   if (req.kind === 'posix' || held.size === 0) return undefined;
   let target: string | undefined;
   for (const l of held) {
-    if (family(l.kind) !== family(req.kind) || l.fd === req.fd) continue;
+    if (family(l.kind) !== family(req.kind)) continue;
+    // One open file description never conflicts with itself, but a Windows handle does:
+    // a second exclusive lock through the same handle is refused (SEMANTICS.md row 3b).
+    if (l.fd === req.fd && req.kind !== 'windows') continue;
     if (l.mode === 'shared' && req.mode === 'shared') continue;
     if (!overlaps(l.range, req.range)) continue;
     target ??= fileKey(req.fd);

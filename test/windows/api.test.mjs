@@ -236,5 +236,26 @@ test('bad input: argument errors before any syscall; EBADF for a closed fd', asy
   );
 });
 
+test('lockSync() on a range this thread holds, even through the same handle, throws EDEADLK at once', () => {
+  const p = freshFile();
+  const fd = openSync(p, 'r+');
+  try {
+    const mine = tryLock(fd, { kind: 'windows' });
+    assert.ok(mine);
+    assert.throws(
+      () => lockSync(fd, { kind: 'windows' }),
+      (e) => e.code === 'EDEADLK' && /this thread already holds/.test(e.message),
+    );
+    assert.throws(
+      () => lockSync(p, { kind: 'windows', mode: 'shared' }),
+      (e) => e.code === 'EDEADLK',
+    );
+    mine.release();
+    lockSync(fd, { kind: 'windows' }).release();
+  } finally {
+    closeSync(fd);
+  }
+});
+
 await run('syslocks Windows high-level API');
 removeDir(dir);
