@@ -1,7 +1,7 @@
 // One side of a two-process hand-off for bench/run.mjs (part 2), and the lock
 // holder of part 3. Same line protocol as bench/c/handoff.c:
 //
-//   node bench/child.mjs <flock|posix|ofd> <path>
+//   node bench/child.mjs <flock|posix|ofd> <path> [peer]
 //
 //   "hold"    -> take the lock (expected free)                          -> "held"
 //   "wait"    -> start `await lock(fd, {kind})` (contended: the addon's
@@ -12,21 +12,49 @@
 //   "when"    -> the timestamp of the last release                       -> "released <ns>"
 //   "quit"    -> exit
 //
+// With [peer] (bench --peers: fs-native-extensions, fs-ext or os-lock, from
+// bench/out/peers) "wait" uses that package's asynchronous wait instead, and "release"
+// its unlock: fs-native-extensions waitForLock(fd) (a new thread per wait) + unlock(fd);
+// fs-ext flock(fd, 'ex', cb) (libuv's threadpool) + flockSync(fd, 'un'); os-lock
+// lock(fd, {exclusive: true}) (threadpool) + unlock(fd). <kind> must be the peer's own
+// (ofd, flock, posix respectively); "hold" and "waitsync" stay syslocks'.
+//
 // Timestamps are process.hrtime.bigint(): CLOCK_MONOTONIC on Linux, shared by all
 // processes, so the parent can subtract one process's from another's.
 import { openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { lock, lockSync } from '../dist/index.js';
 
-const [kind, path] = process.argv.slice(2);
+const [kind, path, peerName] = process.argv.slice(2);
 const fd = openSync(path, 'r+');
 let held = null;
 let releasedAt = 0n;
+let releasing = null;
+
+/** A peer's wait as { lock(): Promise<{release(): Promise|void}> } on this fd. */
+async function peerWaiter(name) {
+  const { loadPeer } = await import('./peers.mjs');
+  const m = loadPeer(name);
+  switch (name) {
+    case 'fs-native-extensions':
+      return () => m.waitForLock(fd).then(() => ({ release: () => m.unlock(fd) }));
+    case 'fs-ext':
+      return () =>
+        new Promise((resolve, reject) =>
+          m.flock(fd, 'ex', (err) => (err ? reject(err) : resolve({ release: () => m.flockSync(fd, 'un') }))),
+        );
+    case 'os-lock':
+      return () => m.lock(fd, { exclusive: true }).then(() => ({ release: () => m.unlock(fd) }));
+    default:
+      throw new Error(`unknown peer ${name}`);
+  }
+}
+const peerLock = peerName ? await peerWaiter(peerName) : null;
 
 const say = (line) => process.stdout.write(line + '\n');
 
 async function wait() {
-  const pending = lock(fd, { kind });
+  const pending = peerLock ? peerLock() : lock(fd, { kind });
   // lock() on an fd makes its non-blocking try synchronously; finding the lock held it
   // has started the waiter thread before returning. The parent confirms the kernel
   // wait in /proc/locks before it asks the holder to release.
@@ -60,11 +88,18 @@ rl.on('line', (line) => {
       // No reply: this process goes idle at once, and the bench is not woken by a pipe
       // while the waiter is being woken. It asks for the timestamp afterwards ("when").
       releasedAt = process.hrtime.bigint();
-      held.release();
+      releasing = held.release(); // a Promise for os-lock's unlock
       held = null;
       break;
     case 'when':
-      say(`released ${releasedAt}`);
+      Promise.resolve(releasing).then(
+        () => say(`released ${releasedAt}`),
+        (err) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
+      releasing = null;
       break;
     case 'quit':
       process.exit(0);

@@ -8,11 +8,19 @@
 //   3. Event-loop delay with 200 pending waits on a lock another process holds, vs the
 //      same process idle, with a 1 ms timer and fs.promises.readFile kept running.
 //
+// With `--peers` (or BENCH_PEERS=1) it also installs pinned peer packages into
+// bench/out/peers (bench/peers.mjs; never dependencies of syslocks) and measures them
+// in the same run: their lock pairs in part 1, their asynchronous waits as the waiter
+// of part 2, and part 4: does a pending wait starve libuv's threadpool (5 waits, then
+// an fs.promises.readFile)? If a peer cannot be installed or loaded, the bench says
+// which and goes on without it.
+//
 // Prints tables on stdout and writes everything to bench/out/results.json. It reports;
 // it never fails on speed. The C baselines are compiled from bench/c/*.c with `cc -O2`
 // (or $CC) into bench/out/; without a compiler the ratios are left out.
 // Knobs (environment): BENCH_REPS (7), BENCH_PAIRS (20000), BENCH_ROUNDS (200),
-// BENCH_HANDOFF_REPS (3), BENCH_WAITS (200), BENCH_PHASE_MS (750), BENCH_ELD_REPS (3).
+// BENCH_HANDOFF_REPS (3), BENCH_WAITS (200), BENCH_PHASE_MS (750), BENCH_ELD_REPS (3),
+// BENCH_PEERS (unset), BENCH_STARVE_WAITS (5), BENCH_STARVE_MS (2000).
 import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -46,6 +54,10 @@ const HANDOFF_REPS = env('BENCH_HANDOFF_REPS', 3);
 const WAITS = env('BENCH_WAITS', 200);
 const PHASE_MS = env('BENCH_PHASE_MS', 750);
 const ELD_REPS = env('BENCH_ELD_REPS', 3);
+const WANT_PEERS = process.argv.includes('--peers') || /^(1|true|yes)$/i.test(process.env.BENCH_PEERS ?? '');
+const PEER_POOL_PAIRS = PATH_PAIRS; // peers' async pairs cost a thread or a pool round trip
+const STARVE_WAITS = env('BENCH_STARVE_WAITS', 5);
+const STARVE_MS = env('BENCH_STARVE_MS', 2000);
 
 if (process.platform === 'win32') {
   console.log(
@@ -246,6 +258,28 @@ for (const [name, why] of Object.entries(cMissing)) {
 }
 if (!Object.keys(cMissing).length) console.log(`C baselines: ${cc} -O2 bench/c/*.c -> bench/out/`);
 
+// Peers, on demand.
+let peers = { requested: WANT_PEERS, modules: {}, unavailable: {}, installed: null };
+if (WANT_PEERS) {
+  const { PEERS, ensurePeers } = await import('./peers.mjs');
+  const pinned = Object.entries(PEERS).map(([n, p]) => `${n}@${p.version}`);
+  console.log(`peers: ${pinned.join(', ')} in bench/out/peers ...`);
+  const t0 = Date.now();
+  peers = { requested: true, pinned, ...ensurePeers() };
+  const ok = Object.keys(peers.modules);
+  console.log(
+    `peers: ${peers.installed === 'reused' ? 'already installed' : `${peers.installed} (${((Date.now() - t0) / 1000).toFixed(1)} s)`}; ` +
+      `measured: ${ok.length ? ok.join(', ') : 'none'}`,
+  );
+  for (const [name, why] of Object.entries(peers.unavailable)) {
+    console.log(`peer unavailable: ${name}@${PEERS[name].version} (${why}); its rows are left out`);
+  }
+  if (Object.keys(peers.unavailable).length && peers.log) console.log('   npm output: bench/out/peers/install.log');
+  peers.kinds = Object.fromEntries(ok.map((n) => [n, PEERS[n].kind]));
+  peers.versions = Object.fromEntries(ok.map((n) => [n, PEERS[n].version]));
+}
+const peerOf = (kind) => Object.keys(peers.modules).filter((n) => peers.kinds[n] === kind);
+
 // ---------------------------------------------------------------- 1. uncontended
 
 function timeSync(n, body) {
@@ -361,7 +395,87 @@ function methods(kind) {
         for (let i = 0; i < n; i++) (await lock(path, { kind })).release();
       }),
   ]);
+  for (const name of peerOf(kind)) list.push(...peerMethods(name));
   return list;
+}
+
+/** Part 1 rows of one peer (its own lock kind), from its installed source's API. */
+function peerMethods(name) {
+  const m = peers.modules[name];
+  const cb = (f) => new Promise((resolve, reject) => f((err) => (err ? reject(err) : resolve())));
+  switch (name) {
+    case 'fs-native-extensions':
+      return [
+        [
+          'peer:fs-native-extensions:sync',
+          'fs-native-extensions tryLock(fd) + unlock(fd) (sync)',
+          async (fd) =>
+            timeSync(PAIRS, (n) => {
+              for (let i = 0; i < n; i++) {
+                if (!m.tryLock(fd)) throw new Error('fs-native-extensions tryLock: not granted');
+                m.unlock(fd);
+              }
+            }),
+          name,
+        ],
+        [
+          'peer:fs-native-extensions:async',
+          'fs-native-extensions await waitForLock(fd) + unlock(fd) (thread per wait)',
+          async (fd) =>
+            timeAsync(PEER_POOL_PAIRS, async (n) => {
+              for (let i = 0; i < n; i++) {
+                await m.waitForLock(fd);
+                m.unlock(fd);
+              }
+            }),
+          name,
+        ],
+      ];
+    case 'fs-ext':
+      return [
+        [
+          'peer:fs-ext:sync',
+          "fs-ext flockSync(fd, 'ex') + flockSync(fd, 'un')",
+          async (fd) =>
+            timeSync(PAIRS, (n) => {
+              for (let i = 0; i < n; i++) {
+                m.flockSync(fd, 'ex');
+                m.flockSync(fd, 'un');
+              }
+            }),
+          name,
+        ],
+        [
+          'peer:fs-ext:async',
+          "fs-ext flock(fd, 'ex', cb) + flock(fd, 'un', cb) (threadpool x2)",
+          async (fd) =>
+            timeAsync(PEER_POOL_PAIRS, async (n) => {
+              for (let i = 0; i < n; i++) {
+                await cb((k) => m.flock(fd, 'ex', k));
+                await cb((k) => m.flock(fd, 'un', k));
+              }
+            }),
+          name,
+        ],
+      ];
+    case 'os-lock':
+      return [
+        [
+          'peer:os-lock:async',
+          'os-lock await lock(fd, {exclusive}) + await unlock(fd) (threadpool x2)',
+          async (fd) =>
+            timeAsync(PEER_POOL_PAIRS, async (n) => {
+              for (let i = 0; i < n; i++) {
+                await m.lock(fd, { exclusive: true });
+                await m.unlock(fd);
+              }
+            }),
+          name,
+        ],
+      ];
+    default:
+      return [];
+  }
 }
 
 console.log(`\nrunning part 1 (${REPS} runs + 1 warm-up; ${PAIRS} pairs per JS run, ${C_PAIRS} per C run)...`);
@@ -382,9 +496,18 @@ const part1 = {};
   for (const kind of KINDS) {
     closeSync(fds[kind]);
     const c = samples[kind].c ? median(samples[kind].c) : null;
-    part1[kind] = lists[kind].map(([id, label]) => {
+    part1[kind] = lists[kind].map(([id, label, , peer]) => {
       const s = summary(samples[kind][id]);
-      return { id, label, nsPerPair: s.median, min: s.min, max: s.max, runs: s.runs, ratioToC: ratio(s.median, c) };
+      return {
+        id,
+        label,
+        ...(peer ? { peer, peerVersion: peers.versions[peer] } : {}),
+        nsPerPair: s.median,
+        min: s.min,
+        max: s.max,
+        runs: s.runs,
+        ratioToC: ratio(s.median, c),
+      };
     });
   }
 }
@@ -444,16 +567,34 @@ const CONFIGS = [
     wait: 'waitsync',
     label: () => 'C -> syslocks: lockSync() (JS thread)',
   },
+  // Peers as the waiter, each on its own kind, released by C: the waiting side alone,
+  // to compare with "C -> syslocks: await lock()".
+  ...[
+    ['fs-native-extensions', 'await waitForLock(fd) (thread per wait)'],
+    ['fs-ext', "flock(fd, 'ex', cb) (threadpool)"],
+    ['os-lock', 'await lock(fd, {exclusive}) (threadpool)'],
+  ]
+    .filter(([name]) => peers.modules[name])
+    .map(([name, what]) => ({
+      id: `c-peer:${name}`,
+      releaser: 'c',
+      waiter: 'node',
+      peer: name,
+      onlyKind: peers.kinds[name],
+      wait: 'wait',
+      label: () => `C -> ${name}: ${what}`,
+    })),
 ].filter((c) => cBin.handoff || (c.releaser !== 'c' && c.waiter !== 'c'));
+const configsOf = (kind) => CONFIGS.filter((c) => !c.onlyKind || c.onlyKind === kind);
 
 async function handoffRun(config, kind, path) {
   const ino = statSync(path).ino;
-  const spawnOne = (impl) =>
+  const spawnOne = (impl, peer) =>
     impl === 'c'
       ? new LineChild(cBin.handoff, [kind, path])
-      : new LineChild(process.execPath, [join(HERE, 'child.mjs'), kind, path]);
+      : new LineChild(process.execPath, [join(HERE, 'child.mjs'), kind, path, ...(peer ? [peer] : [])]);
   const r = spawnOne(config.releaser);
-  const w = spawnOne(config.waiter);
+  const w = spawnOne(config.waiter, config.peer);
   const latencies = [];
   let unconfirmed = 0;
   try {
@@ -492,9 +633,14 @@ for (const kind of KINDS) {
   part2[kind] = {};
   const path = join(dir, `handoff-${kind}.lock`);
   writeFileSync(path, '');
-  for (const c of CONFIGS) part2[kind][c.id] = { label: c.label(kind), runs: [] };
+  for (const c of configsOf(kind))
+    part2[kind][c.id] = {
+      label: c.label(kind),
+      ...(c.peer ? { peer: c.peer, peerVersion: peers.versions[c.peer] } : {}),
+      runs: [],
+    };
   for (let rep = 0; rep < HANDOFF_REPS; rep++) {
-    for (const c of CONFIGS) {
+    for (const c of configsOf(kind)) {
       const { latencies, unconfirmed } = await handoffRun(c, kind, path);
       part2[kind][c.id].runs.push({
         medianNs: median(latencies),
@@ -507,7 +653,7 @@ for (const kind of KINDS) {
     }
   }
   const base = part2[kind]['c-c'];
-  for (const c of CONFIGS) {
+  for (const c of configsOf(kind)) {
     const e = part2[kind][c.id];
     e.medianNs = median(e.runs.map((r) => r.medianNs));
     e.p99Ns = median(e.runs.map((r) => r.p99Ns));
@@ -518,7 +664,7 @@ for (const kind of KINDS) {
 const us = (ns) => fmt(ns / 1000, 1);
 const rows2 = [];
 for (const kind of KINDS) {
-  for (const c of CONFIGS) {
+  for (const c of configsOf(kind)) {
     const e = part2[kind][c.id];
     const meds = e.runs.map((r) => r.medianNs);
     const unconf = e.runs.reduce((s, r) => s + r.unconfirmedBlocked, 0);
@@ -653,21 +799,142 @@ console.log(
 const errs = KINDS.flatMap((k) => part3[k].summary.loaded.errors);
 if (errs.length) console.log(`   unexpected rejections: ${errs.join(', ')}`);
 
+// ---------------------------------------------------------------- 4. threadpool starvation (--peers)
+
+// Per kind, another process holds the lock; each probe (bench/starve.mjs, one process
+// per implementation) starts STARVE_WAITS asynchronous waits on it and then times an
+// unrelated fs.promises.readFile, giving up after STARVE_MS. The probe is SIGKILLed
+// afterwards: pending threadpool waits cannot be cancelled and would keep it alive.
+const part4 = [];
+if (WANT_PEERS) {
+  const probes = KINDS.flatMap((kind) => [
+    ['syslocks', kind, `await lock(fd, {kind: '${kind}'})`],
+    ...peerOf(kind).map((name) => [
+      name,
+      kind,
+      {
+        'fs-native-extensions': 'waitForLock(fd) (thread per wait)',
+        'fs-ext': "flock(fd, 'ex', cb) (threadpool)",
+        'os-lock': 'lock(fd, {exclusive}) (threadpool)',
+      }[name],
+    ]),
+  ]);
+  console.log(
+    `\nrunning part 4 (${probes.length} probes: ${STARVE_WAITS} pending waits each, then readFile, giving up after ${STARVE_MS} ms)...`,
+  );
+  for (const kind of KINDS) {
+    const path = join(dir, `starve-${kind}.lock`);
+    writeFileSync(path, '');
+    const holder = new LineChild(process.execPath, [join(HERE, 'child.mjs'), kind, path]);
+    try {
+      holder.send('hold');
+      await holder.expect('held');
+      for (const [impl, k, what] of probes.filter((p) => p[1] === kind)) {
+        const probe = new LineChild(process.execPath, [
+          join(HERE, 'starve.mjs'),
+          impl,
+          k,
+          path,
+          readPath,
+          String(STARVE_WAITS),
+          String(STARVE_MS),
+        ]);
+        let res;
+        try {
+          res = JSON.parse(await probe.next());
+        } catch (err) {
+          res = { impl, kind, error: String(err.message) };
+        } finally {
+          probe.proc.kill('SIGKILL');
+          await probe.exited;
+        }
+        part4.push({
+          label: `${impl} ${what}`,
+          ...(peers.versions[impl] ? { version: peers.versions[impl] } : {}),
+          ...res,
+        });
+      }
+    } finally {
+      await holder.quit();
+    }
+  }
+  const rows4 = part4.map((r) => [
+    r.kind,
+    r.label,
+    String(r.waits ?? 'n/a'),
+    String(r.blockedInKernel ?? 'n/a'),
+    r.threadsIdle == null ? 'n/a' : `${r.threadsIdle} -> ${r.threadsWaiting}`,
+    fmt(r.idleMedianMs, 2),
+    r.error
+      ? `error: ${r.error}`
+      : r.starved
+        ? `starved (>${(STARVE_MS / 1000).toFixed(0)} s)${r.readsBeforeStarved ? ` after ${r.readsBeforeStarved}` : ''}`
+        : `${fmt(r.firstReadMs, 2)} / ${fmt(r.medianMs, 2)}`,
+  ]);
+  console.log(
+    `\n4. Threadpool starvation: ${STARVE_WAITS} async waits pending on a lock held by another process, then fs.promises.readFile of 16 KiB\n` +
+      `   (one process per row, killed afterwards; libuv threadpool of ${part4[0]?.threadpoolSize ?? 4} threads; readFile ms: median of 20 idle, then first / median of 20 with the waits pending)\n`,
+  );
+  console.log(
+    table(['kind', 'waits via', 'waits', 'blocked', 'threads', 'readFile idle', 'readFile with waits'], rows4, [
+      'l',
+      'l',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+    ]),
+  );
+  console.log(
+    '   (blocked = waits seen in /proc/locks; a threadpool wait occupies a pool thread, the rest queue behind it)',
+  );
+}
+
 // ---------------------------------------------------------------- output
 
 const results = {
   date: new Date().toISOString(),
   machine: info,
   durationS: (Date.now() - started) / 1000,
-  config: { REPS, PAIRS, C_PAIRS, PATH_PAIRS, ROUNDS, WARM_ROUNDS, HANDOFF_REPS, WAITS, PHASE_MS, ELD_REPS, cc },
+  config: {
+    REPS,
+    PAIRS,
+    C_PAIRS,
+    PATH_PAIRS,
+    PEER_POOL_PAIRS,
+    ROUNDS,
+    WARM_ROUNDS,
+    HANDOFF_REPS,
+    WAITS,
+    PHASE_MS,
+    ELD_REPS,
+    STARVE_WAITS,
+    STARVE_MS,
+    cc,
+  },
   cBaselineMissing: cMissing,
   uncontended: part1,
   handoff: part2,
   eventLoop: part3,
+  peers: {
+    requested: WANT_PEERS,
+    ...(WANT_PEERS
+      ? {
+          pinned: peers.pinned,
+          install: peers.installed,
+          measured: peers.versions,
+          unavailable: peers.unavailable,
+          kinds: peers.kinds,
+          starvation: { waits: STARVE_WAITS, timeoutMs: STARVE_MS, probes: part4 },
+        }
+      : {}),
+  },
 };
 const outFile = join(OUT, 'results.json');
 writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
-console.log(
-  `\npeers (fs-ext, fs-native-extensions, os-lock, ...) are not run here: docs/BENCH.md cites numbers measured elsewhere.`,
-);
+if (!WANT_PEERS)
+  console.log(
+    '\npeers (fs-native-extensions, fs-ext, os-lock) not measured: `npm run bench -- --peers` (or BENCH_PEERS=1) installs them into bench/out/peers and adds them.',
+  );
 console.log(`done in ${results.durationS.toFixed(1)} s; JSON: ${outFile.replace(ROOT + '/', '')}`);
