@@ -49,7 +49,10 @@ export function ensurePeers() {
       try {
         modules[name] = loadPeer(name);
       } catch (err) {
-        unavailable[name] = String(err.message).split('\n')[0];
+        unavailable[name] =
+          err.code === 'MODULE_NOT_FOUND' && /package\.json/.test(err.message)
+            ? 'not installed'
+            : String(err.message).split('\n')[0];
       }
     }
     return { modules, unavailable };
@@ -77,17 +80,38 @@ export function ensurePeers() {
       ) + '\n',
     );
   }
-  const specs = Object.entries(PEERS).map(([n, p]) => `${n}@${p.version}`);
-  const args = ['install', '--prefix', PEER_DIR, '--no-save', '--no-audit', '--no-fund', ...specs];
-  const r = spawnSync('npm', args, { encoding: 'utf8', timeout: 150000 });
-  const log = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  writeFileSync(join(PEER_DIR, 'install.log'), `$ npm ${args.join(' ')}\n${log}`);
-  const npmFailed = r.error
-    ? `npm: ${r.error.code === 'ETIMEDOUT' ? 'timed out after 150 s' : r.error.message}`
-    : r.status !== 0
-      ? `npm install exited ${r.status}${r.signal ? ` (${r.signal})` : ''}`
-      : null;
+  let log = '';
+  const npmInstall = (names, timeoutS) => {
+    const args = [
+      'install',
+      '--prefix',
+      PEER_DIR,
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      ...names.map((n) => `${n}@${PEERS[n].version}`),
+    ];
+    const r = spawnSync('npm', args, { encoding: 'utf8', timeout: timeoutS * 1000 });
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    log += `$ npm ${args.join(' ')}\n${out}\n`;
+    const failed = r.error
+      ? `npm: ${r.error.code === 'ETIMEDOUT' ? `timed out after ${timeoutS} s` : r.error.message}`
+      : r.status !== 0
+        ? `npm install exited ${r.status}${r.signal ? ` (${r.signal})` : ''}`
+        : null;
+    return { failed, network: /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|ECONNRESET|ETIMEDOUT/.test(out) };
+  };
+  const first = npmInstall(Object.keys(PEERS), 150);
   got = tryAll();
-  if (npmFailed) for (const name of Object.keys(got.unavailable)) got.unavailable[name] += `; ${npmFailed}`;
-  return { ...got, installed: npmFailed ? 'failed' : 'npm install', log };
+  const why = {};
+  for (const name of Object.keys(got.unavailable)) why[name] = first.failed;
+  // npm rolls the whole install back when one package's build fails (no compiler for
+  // fs-ext / os-lock): then try each missing peer alone, unless the network is the cause.
+  if (first.failed && !first.network && !/timed out/.test(first.failed)) {
+    for (const name of Object.keys(got.unavailable)) why[name] = npmInstall([name], 60).failed;
+    got = tryAll();
+  }
+  writeFileSync(join(PEER_DIR, 'install.log'), log);
+  for (const name of Object.keys(got.unavailable)) if (why[name]) got.unavailable[name] += `; ${why[name]}`;
+  return { ...got, installed: first.failed ? `npm install failed: ${first.failed}` : 'npm install', log };
 }
