@@ -48,14 +48,30 @@ export function fail(code: number, req: Request, op: Operation, winerror = 0): L
   return new LockError(code, syscallName(req.kind, op), req.path, winerror);
 }
 
+// The hot path passes its request through one preallocated buffer the addon reads
+// directly: a call without arguments skips the per-argument Node-API conversions.
+const requestBuffer = new ArrayBuffer(32);
+const requestI32 = new Int32Array(requestBuffer, 0, 4);
+const requestI64 = new BigInt64Array(requestBuffer, 16, 2);
+native.setRequestBuffer(requestBuffer);
+
+function setBuffered(req: Request, type: number): number {
+  requestI32[0] = KIND_CODE[req.kind];
+  requestI32[1] = req.fd;
+  requestI32[2] = type;
+  requestI64[0] = req.start;
+  requestI64[1] = req.length;
+  return native.trySetLockBuffered();
+}
+
 /** Non-blocking attempt: 0 when granted, else the negative code (EAGAIN = busy). */
 export function trySet(req: Request): number {
-  return native.trySetLock(KIND_CODE[req.kind], req.fd, TYPE_CODE[req.mode], offset(req.start), offset(req.length));
+  return setBuffered(req, TYPE_CODE[req.mode]);
 }
 
 /** Releases the request's range (or the flock). Throws on failure. */
 export function unlock(req: Request): void {
-  const code = native.trySetLock(KIND_CODE[req.kind], req.fd, TYPE_CODE.unlock, offset(req.start), offset(req.length));
+  const code = setBuffered(req, TYPE_CODE.unlock);
   if (code !== 0) throw fail(code, req, 'unlock', native.lastWinError());
 }
 
