@@ -20,6 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lock } from '../dist/index.js';
+import { blockedOn } from './proclocks.mjs';
 
 const [kind, lockPath, readPath, waitsArg, phaseArg, repsArg] = process.argv.slice(2);
 const WAITS = Number(waitsArg);
@@ -38,18 +39,8 @@ function threads() {
 }
 
 const ino = statSync(lockPath).ino;
-/** Blocked requests ("->" lines) on the lock file in /proc/locks; null off Linux. */
-function blockedInKernel() {
-  let text;
-  try {
-    text = readFileSync('/proc/locks', 'utf8');
-  } catch {
-    return null;
-  }
-  let n = 0;
-  for (const line of text.split('\n')) if (line.includes('->') && line.includes(`:${ino} `)) n++;
-  return n;
-}
+/** Blocked requests on the lock file in the kernel; null off Linux. */
+const blockedInKernel = () => blockedOn(ino);
 
 const ms = (ns) => ns / 1e6;
 

@@ -28,7 +28,6 @@ import {
   mkdtempSync,
   openSync,
   closeSync,
-  readFileSync,
   rmSync,
   statSync,
   statfsSync,
@@ -39,6 +38,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { blockedOn } from './proclocks.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -194,19 +194,6 @@ class LineChild {
     this.proc.stdin.end();
     await this.exited;
   }
-}
-
-/** Blocked requests ("->" lines) on inode `ino` in /proc/locks; null where there is none. */
-function blockedOn(ino) {
-  let text;
-  try {
-    text = readFileSync('/proc/locks', 'utf8');
-  } catch {
-    return null;
-  }
-  let n = 0;
-  for (const line of text.split('\n')) if (line.includes('->') && line.includes(`:${ino} `)) n++;
-  return n;
 }
 
 /** Waits until someone is blocked on the file in the kernel. true: seen; false: gave up. */

@@ -15,6 +15,7 @@
 import { openSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { blockedOn } from './proclocks.mjs';
 
 const [impl, kind, lockPath, readPath, waitsArg, timeoutArg] = process.argv.slice(2);
 const WAITS = Number(waitsArg);
@@ -22,16 +23,7 @@ const TIMEOUT_MS = Number(timeoutArg);
 const READS = 20;
 
 const ino = statSync(lockPath).ino;
-function blockedInKernel() {
-  try {
-    let n = 0;
-    for (const l of readFileSync('/proc/locks', 'utf8').split('\n'))
-      if (l.includes('->') && l.includes(`:${ino} `)) n++;
-    return n;
-  } catch {
-    return null;
-  }
-}
+const blockedInKernel = () => blockedOn(ino);
 function threads() {
   try {
     return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
