@@ -162,8 +162,7 @@ function prepare(target: unknown, options: unknown): Prepared {
   const opts = validateOptions(options);
   const kindOpt = validateKind(opts['kind']);
   const mode = validateMode(opts['mode']);
-  const windows = kindOpt === 'windows' || (kindOpt === 'auto' && native.kinds.windows);
-  const { start, length } = validateRange(opts['range'], windows);
+  const { start, length } = validateRange(opts['range']);
   const wholeFile = start === 0n && length === 0n;
   const kind = resolveKind(kindOpt, wholeFile);
   if (kind === 'flock' && !wholeFile) {

@@ -72,7 +72,7 @@ function primitiveMode(v: unknown, allowUnlock: boolean, name: string): LockMode
 
 function build(kind: LockKind, fd: unknown, mode: LockMode | 'unlock', opts: Record<string, unknown>): Request {
   const validFd = validateFd(fd);
-  const { start, length } = validateRange({ start: opts['start'], length: opts['length'] }, kind === 'windows');
+  const { start, length } = validateRange({ start: opts['start'], length: opts['length'] });
   assertKindAvailable(kind);
   // 'unlock' travels as mode 'shared' with the unlock op chosen below.
   return { kind, fd: validFd, mode: mode === 'unlock' ? 'shared' : mode, start, length };

@@ -7,14 +7,13 @@
 import { invalidArgType, invalidArgValue, outOfRange } from './errors.js';
 import type { LockKind, LockMode, LockRange, Target } from './types.js';
 
-/** Largest `off_t`: fcntl(2) ranges must fit in it (else EOVERFLOW). */
-export const MAX_OFFSET = (1n << 63n) - 1n;
 /**
- * LockFileEx takes unsigned 64-bit offsets, but the native request carries int64
- * (one request shape for every kind); length 0 still reaches the end of the 64-bit
- * range, because windows_locks.cc sends 2^64-1-start bytes for it.
+ * Largest offset: fcntl(2) ranges must fit in `off_t` (else EOVERFLOW). LockFileEx
+ * takes unsigned 64-bit offsets, but the native request carries int64 for every kind;
+ * a Windows length 0 still reaches the end of the 64-bit range (windows_locks.cc sends
+ * 2^64-1-start bytes).
  */
-export const MAX_OFFSET_WINDOWS = (1n << 63n) - 1n;
+export const MAX_OFFSET = (1n << 63n) - 1n;
 const MAX_FD = 2 ** 31 - 1;
 /** Largest `setTimeout` delay; longer timeouts would fire at once. */
 export const MAX_TIMEOUT = 2 ** 31 - 1;
@@ -79,10 +78,10 @@ export interface ResolvedRange {
   length: bigint;
 }
 
-export function validateRange(range: unknown, windows: boolean): ResolvedRange {
+export function validateRange(range: unknown): ResolvedRange {
   if (range === undefined) return { start: 0n, length: 0n };
   if (typeof range !== 'object' || range === null) throw invalidArgType('options.range', 'of type object', range);
-  const max = windows ? MAX_OFFSET_WINDOWS : MAX_OFFSET;
+  const max = MAX_OFFSET;
   const r = range as LockRange;
   const start = toOffset('options.range.start', r.start, max);
   const length = toOffset('options.range.length', r.length, max);
