@@ -55,6 +55,15 @@ async function cancelUntilDone(w) {
   return w.done;
 }
 
+/** A second node.exe that opens `p` and holds a lock on it; returns it and its fd. */
+async function heldElsewhere(p, type, start, length) {
+  const h = await Holder.start();
+  const { fd: hfd } = await h.call({ cmd: 'open', path: p });
+  const r = await h.call({ cmd: 'lock', fd: hfd, type, start, length });
+  assert.equal(r.code, 0, `the holder could not take the lock: ${JSON.stringify(r)}`);
+  return { h, hfd };
+}
+
 test('kinds: only windows is compiled in; errno names are the Windows libuv ones', async () => {
   assert.deepEqual({ ...b.kinds }, { flock: false, posix: false, ofd: false, windows: true });
   const { getSystemErrorName } = await import('node:util');
@@ -208,9 +217,7 @@ test('closing the handle releases its locks', () => {
 
 test('wait is granted when the other process unlocks (and not before)', async () => {
   const p = freshFile();
-  const h = await Holder.start();
-  const { fd: hfd } = await h.call({ cmd: 'open', path: p });
-  await h.call({ cmd: 'lock', fd: hfd, type: TYPE.exclusive, start: 0, length: 0 });
+  const { h, hfd } = await heldElsewhere(p, TYPE.exclusive, 0, 0);
   const a = openSync(p, 'r+');
   try {
     const w = startWait(a, TYPE.exclusive, 0, 0);
@@ -235,9 +242,7 @@ test('wait is granted when the other process unlocks (and not before)', async ()
 
 test('wait is granted when the holder process is killed', async () => {
   const p = freshFile();
-  const h = await Holder.start();
-  const { fd: hfd } = await h.call({ cmd: 'open', path: p });
-  await h.call({ cmd: 'lock', fd: hfd, type: TYPE.exclusive, start: 0, length: 100 });
+  const { h, hfd } = await heldElsewhere(p, TYPE.exclusive, 0, 100);
   const a = openSync(p, 'r+');
   try {
     const w = startWait(a, TYPE.shared, 0, 100);
@@ -256,9 +261,7 @@ test('wait is granted when the holder process is killed', async () => {
 
 test('cancel (abort) ends the wait promptly with ECANCELED and leaves no lock behind', async () => {
   const p = freshFile();
-  const h = await Holder.start();
-  const { fd: hfd } = await h.call({ cmd: 'open', path: p });
-  await h.call({ cmd: 'lock', fd: hfd, type: TYPE.exclusive, start: 0, length: 100 });
+  const { h, hfd } = await heldElsewhere(p, TYPE.exclusive, 0, 100);
   const a = openSync(p, 'r+');
   try {
     const w = startWait(a, TYPE.exclusive, 0, 100);
@@ -283,9 +286,7 @@ test('cancel (abort) ends the wait promptly with ECANCELED and leaves no lock be
 
 test('waitSync: timeout ends the wait with ETIMEDOUT and leaves no lock behind', async () => {
   const p = freshFile();
-  const h = await Holder.start();
-  const { fd: hfd } = await h.call({ cmd: 'open', path: p });
-  await h.call({ cmd: 'lock', fd: hfd, type: TYPE.exclusive, start: 0, length: 100 });
+  const { h, hfd } = await heldElsewhere(p, TYPE.exclusive, 0, 100);
   const a = openSync(p, 'r+');
   try {
     const t0 = performance.now();
@@ -304,9 +305,7 @@ test('waitSync: timeout ends the wait with ETIMEDOUT and leaves no lock behind',
 
 test('waitSync with a deadline is granted when the holder unlocks in time', async () => {
   const p = freshFile();
-  const h = await Holder.start();
-  const { fd: hfd } = await h.call({ cmd: 'open', path: p });
-  await h.call({ cmd: 'lock', fd: hfd, type: TYPE.exclusive, start: 0, length: 100 });
+  const { h, hfd } = await heldElsewhere(p, TYPE.exclusive, 0, 100);
   const a = openSync(p, 'r+');
   try {
     // waitSync blocks this thread, so the holder unlocks on its own timer.
@@ -324,9 +323,7 @@ test('waitSync with a deadline is granted when the holder unlocks in time', asyn
 
 test('six concurrent waits do not block the libuv threadpool (fs still works)', async () => {
   const p = freshFile();
-  const h = await Holder.start();
-  const { fd: hfd } = await h.call({ cmd: 'open', path: p });
-  await h.call({ cmd: 'lock', fd: hfd, type: TYPE.exclusive, start: 0, length: 0 });
+  const { h, hfd } = await heldElsewhere(p, TYPE.exclusive, 0, 0);
   const fds = [];
   const waits = [];
   try {
@@ -405,9 +402,7 @@ test('unlock of a range the handle does not hold fails (158 on Windows; Wine say
 
 test('observations only (Wine differs from Windows here; see docs/WINDOWS.md)', async () => {
   const p = freshFile();
-  const h = await Holder.start();
-  const { fd: hfd } = await h.call({ cmd: 'open', path: p });
-  await h.call({ cmd: 'lock', fd: hfd, type: TYPE.exclusive, start: 0, length: 100 });
+  const { h, hfd } = await heldElsewhere(p, TYPE.exclusive, 0, 100);
   // Mandatory locking: Windows denies other handles' I/O on the region.
   let readResult;
   try {
