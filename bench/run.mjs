@@ -100,12 +100,13 @@ const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.m
 const fmt = (v, digits = 0) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
 const ratio = (a, b) => (a == null || b == null || !b ? null : a / b);
 
-function table(headers, rows, align) {
+/** A plain-text table: the two label columns left-aligned, the figures right-aligned. */
+function table(headers, rows) {
   const cells = [headers, ...rows].map((r) => r.map(String));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   const line = (r) =>
     r
-      .map((c, i) => ((align?.[i] ?? 'l') === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
@@ -513,7 +514,7 @@ for (const kind of KINDS) {
 console.log(
   `\n1. Uncontended exclusive lock + unlock of one fd (ns per pair, median of ${REPS} runs; x C = ratio to the C loop of the same kind)\n`,
 );
-console.log(table(['kind', 'method', 'ns/pair', 'min-max', 'x C'], rows1, ['l', 'l', 'r', 'r', 'r']));
+console.log(table(['kind', 'method', 'ns/pair', 'min-max', 'x C'], rows1));
 {
   const get = (kind, id) => part1[kind].find((r) => r.id === id)?.nsPerPair;
   const parts = KINDS.map((k) => {
@@ -672,16 +673,7 @@ console.log(
     `   median over ${HANDOFF_REPS} runs of each run's median and p99 of ${ROUNDS} rounds; x C = ratio to C -> C of the same kind)\n`,
 );
 console.log(
-  table(['kind', 'releaser -> waiter', 'median', 'run medians', 'p99', 'x C med', 'x C p99', 'unconfirmed'], rows2, [
-    'l',
-    'l',
-    'r',
-    'r',
-    'r',
-    'r',
-    'r',
-    'r',
-  ]),
+  table(['kind', 'releaser -> waiter', 'median', 'run medians', 'p99', 'x C med', 'x C p99', 'unconfirmed'], rows2),
 );
 console.log(
   '   (unconfirmed = rounds where /proc/locks never showed the waiter blocked before the release; 0 expected)',
@@ -780,7 +772,6 @@ console.log(
       'threads after',
     ],
     rows3,
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   ),
 );
 const errs = KINDS.flatMap((k) => part3[k].summary.loaded.errors);
@@ -863,15 +854,7 @@ if (WANT_PEERS) {
       `   (one process per row, killed afterwards; libuv threadpool of ${part4[0]?.threadpoolSize ?? 4} threads; readFile ms: median of 20 idle, then first / median of 20 with the waits pending)\n`,
   );
   console.log(
-    table(['kind', 'waits via', 'waits', 'blocked', 'threads', 'readFile idle', 'readFile with waits'], rows4, [
-      'l',
-      'l',
-      'r',
-      'r',
-      'r',
-      'r',
-      'r',
-    ]),
+    table(['kind', 'waits via', 'waits', 'blocked', 'threads', 'readFile idle', 'readFile with waits'], rows4),
   );
   console.log(
     '   (blocked = waits seen in /proc/locks; a threadpool wait occupies a pool thread, the rest queue behind it)',
