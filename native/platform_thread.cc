@@ -20,6 +20,8 @@ CondVar::CondVar() { InitializeConditionVariable(&cv_); }
 CondVar::~CondVar() = default;
 void CondVar::Signal() { WakeAllConditionVariable(&cv_); }
 void CondVar::WaitFor(Mutex& m, int64_t ms) {
+  // SleepConditionVariableSRW: "If the timeout interval elapses, the function
+  // re-acquires the lock and returns zero"; callers loop on their own predicate.
   SleepConditionVariableSRW(&cv_, &m.lock_, ms < 0 ? 0 : static_cast<DWORD>(ms), 0);
 }
 
@@ -38,6 +40,9 @@ DWORD WINAPI ThreadMain(LPVOID p) {
 
 bool Thread::Start(Entry entry, void* arg) {
   auto* info = new StartInfo{entry, arg};
+  // CreateThread: with STACK_SIZE_PARAM_IS_A_RESERVATION "the dwStackSize parameter
+  // specifies the initial reserve size of the stack"; 256 KiB as on POSIX. Windows
+  // delivers no signals to threads, so there is no mask to set.
   handle_ = CreateThread(nullptr, 256 * 1024, ThreadMain, info, STACK_SIZE_PARAM_IS_A_RESERVATION,
                          nullptr);
   if (handle_ == nullptr) {
