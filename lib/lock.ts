@@ -4,22 +4,12 @@
  */
 import { fstatSync } from 'node:fs';
 import { resolveKind } from './capabilities.js';
-import { AbortError, EAGAIN_ERRNO, EDEADLK_ERRNO, LockError, invalidArgValue, unavailable } from './errors.js';
-import { ownConflict, trackHeld, untrackHeld } from './self_deadlock.js';
+import { AbortError, EAGAIN_ERRNO, invalidArgValue, unavailable } from './errors.js';
+import { assertNoSelfDeadlock, trackHeld, untrackHeld } from './self_deadlock.js';
 import { fdinfoLocks, procLocksOn } from './holders.js';
 import { openForLock, openForLockSync, openForQuery } from './open.js';
 import { discardPosixFd, releasePosix, retainPosix, type LivePosix } from './posix_registry.js';
-import {
-  fail,
-  query,
-  syscallName,
-  timeoutError,
-  trySet,
-  unlock,
-  waitAsync,
-  waitSync,
-  type Request,
-} from './syscall.js';
+import { fail, query, timeoutError, trySet, unlock, waitAsync, waitSync, type Request } from './syscall.js';
 import type { LockInfo, LockKind, LockMode, LockOptions, SyncWaitOptions, Target, WaitOptions } from './types.js';
 import {
   validateKind,
@@ -231,16 +221,7 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
     const code = trySet(req);
     if (code === EAGAIN_ERRNO) {
       if (timeout === 0) throw timeoutError(req);
-      const own = timeout < 0 ? ownConflict({ ...req, range: { start: req.start, length: req.length } }) : undefined;
-      if (own) {
-        throw new LockError(
-          EDEADLK_ERRNO,
-          syscallName(req.kind, 'wait'),
-          req.path,
-          0,
-          `this thread already holds a conflicting ${own.mode} '${own.kind}' lock on the file (fd ${own.fd}), so the wait could never end`,
-        );
-      }
+      if (timeout < 0) assertNoSelfDeadlock(req);
       waitSync(req, timeout);
     } else if (code !== 0) {
       throw fail(code, req, 'try', native.lastWinError());

@@ -7,7 +7,9 @@
  * holds; the check runs only on the contended path, before the blocking wait.
  * @internal
  */
+import { EDEADLK_ERRNO, LockError } from './errors.js';
 import { fileKey } from './posix_registry.js';
+import { syscallName, type Request } from './syscall.js';
 import type { LockKind, LockMode } from './types.js';
 
 /** What the check needs to know of a held lock. */
@@ -59,4 +61,20 @@ export function ownConflict(req: HeldLock): HeldLock | undefined {
     if (target !== undefined && fileKey(l.fd) === target) return l;
   }
   return undefined;
+}
+
+/**
+ * Throws EDEADLK when this thread itself holds a lock that blocks `req` (see
+ * {@link ownConflict}); called before a blocking wait without a timeout.
+ */
+export function assertNoSelfDeadlock(req: Request): void {
+  const own = ownConflict({ ...req, range: { start: req.start, length: req.length } });
+  if (!own) return;
+  throw new LockError(
+    EDEADLK_ERRNO,
+    syscallName(req.kind, 'wait'),
+    req.path,
+    0,
+    `this thread already holds a conflicting ${own.mode} '${own.kind}' lock on the file (fd ${own.fd}), so the wait could never end`,
+  );
 }

@@ -5,7 +5,7 @@
  * @internal
  */
 import { invalidArgType, invalidArgValue, outOfRange } from './errors.js';
-import type { LockKind, LockMode, LockRange, Target } from './types.js';
+import type { LockKind, LockMode, LockRange } from './types.js';
 
 /**
  * Largest offset: fcntl(2) ranges must fit in `off_t` (else EOVERFLOW). LockFileEx
