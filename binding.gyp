@@ -7,6 +7,7 @@
       "sources": [
         "native/addon.cc",
         "native/waiter.cc",
+        "native/late_grant.cc",
         "native/platform_thread.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],

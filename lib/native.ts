@@ -17,6 +17,8 @@ export type WaitCallback = (code: number, winerror: number) => void;
 /** The raw binding. Every function returns 0 or a negative libuv-style error code. */
 export interface NativeBinding {
   trySetLock(kind: number, fd: number, type: number, start: number | bigint, length: number | bigint): number;
+  /** Undoes a grant nobody will own, keeping the caller's earlier locks (native/late_grant.h). */
+  undoLateGrant(kind: number, fd: number, type: number, start: number | bigint, length: number | bigint): number;
   /** Registers the request buffer: [int32 kind, fd, type, unused, int64 start, length]. */
   setRequestBuffer(buffer: ArrayBuffer): void;
   /** trySetLock with the request read from the request buffer (no per-argument conversions). */

@@ -5,6 +5,7 @@
  */
 import { AbortError, ECANCELED_ERRNO, ETIMEDOUT_ERRNO, LockError } from './errors.js';
 import { KIND_CODE, TYPE_CODE, native } from './native.js';
+import { undoLateGrant } from './late_grant.js';
 import type { LockKind, LockMode } from './types.js';
 
 /** What a call does, for naming it. */
@@ -162,11 +163,7 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
         if (reason) {
           if (code === 0) {
             // Granted in the instant the caller gave up: hand it back, then report the cancel.
-            try {
-              unlock(req);
-            } catch {
-              /* the caller's error below says what happened */
-            }
+            undoLateGrant(req);
           }
           reject(reason);
         } else if (code === 0) {

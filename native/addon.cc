@@ -14,6 +14,7 @@
 #endif
 
 #include "errors.h"
+#include "late_grant.h"
 #include "lock_request.h"
 #include "waiter.h"
 
@@ -113,6 +114,15 @@ Napi::Value TrySetLockJs(const Napi::CallbackInfo& info) {
   LockRequest req;
   if (!ReadRequest(info, &req)) return info.Env().Undefined();
   LockResult r = TrySetLock(req);
+  State(info)->last_winerror = r.winerror;
+  return Napi::Number::New(info.Env(), r.code);
+}
+
+// undoLateGrant(kind, fd, type, start, length) -> code: see late_grant.h
+Napi::Value UndoLateGrantJs(const Napi::CallbackInfo& info) {
+  LockRequest req;
+  if (!ReadRequest(info, &req)) return info.Env().Undefined();
+  LockResult r = UndoLateGrant(req);
   State(info)->last_winerror = r.winerror;
   return Napi::Number::New(info.Env(), r.code);
 }
@@ -223,6 +233,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("trySetLock", TrySetLockJs);
   fn("setRequestBuffer", SetRequestBufferJs);
   fn("trySetLockBuffered", TrySetLockBufferedJs);
+  fn("undoLateGrant", UndoLateGrantJs);
   fn("waitSync", WaitSyncJs);
   fn("waitStart", WaitStartJs);
   fn("waitCancel", WaitCancelJs);

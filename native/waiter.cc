@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "errors.h"
+#include "late_grant.h"
 
 namespace syslocks {
 
@@ -46,9 +47,7 @@ void WaitRegistry::ThreadMain(void* arg) {
   if (r.code == 0 && w->cancelled.load(std::memory_order_acquire)) {
     // Granted just as the caller gave up: nobody will own this lock, so let it go
     // here rather than leave it held by nobody (DESIGN.md section 3).
-    LockRequest undo = w->req;
-    undo.type = kTypeUnlock;
-    TrySetLock(undo);
+    UndoLateGrant(w->req);
     r.code = kCodeCanceled;
     r.winerror = 0;
   }
