@@ -9,7 +9,8 @@ import { assertNoSelfDeadlock, trackHeld, untrackHeld } from './self_deadlock.js
 import { fdinfoLocks, procLocksOn } from './holders.js';
 import { openForLock, openForLockSync, openForQuery } from './open.js';
 import { discardPosixFd, releasePosix, retainPosix, type LivePosix } from './posix_registry.js';
-import { fail, query, timeoutError, trySet, unlock, waitAsync, waitSync, type Request } from './syscall.js';
+import { fail, query, timeoutError, trySet, unlock, type Request } from './syscall.js';
+import { waitAsync, waitSync } from './wait.js';
 import type { LockInfo, LockKind, LockMode, LockOptions, SyncWaitOptions, Target, WaitOptions } from './types.js';
 import {
   validateKind,

@@ -11,7 +11,8 @@
  */
 import { assertKindAvailable } from './capabilities.js';
 import { AbortError, EAGAIN_ERRNO, invalidArgValue } from './errors.js';
-import { fail, query, trySet, unlock, waitAsync, waitSync, type Request } from './syscall.js';
+import { fail, query, trySet, unlock, type Request } from './syscall.js';
+import { waitAsync, waitSync } from './wait.js';
 import type { LockInfo, LockKind, LockMode } from './types.js';
 import { validateFd, validateOptions, validateRange, validateSignal, validateTimeout } from './validate.js';
 import { native } from './native.js';
