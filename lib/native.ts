@@ -39,7 +39,10 @@ export interface NativeBinding {
     length: number | bigint,
     callback: WaitCallback,
   ): number;
-  waitCancel(id: number): boolean;
+  /** Cancels a wait: 0 done, 1 pending (call again until the callback runs), 2 abandoned (no callback). */
+  waitCancel(id: number, abandon: boolean): number;
+  /** The process's waiter threads: [live, parked]. */
+  waiterThreads(): [number, number];
   queryLock(
     kind: number,
     fd: number,
@@ -54,7 +57,8 @@ export interface NativeBinding {
   trackFd(fd: number): void;
   untrackFd(fd: number): void;
   readonly kinds: { flock: boolean; posix: boolean; ofd: boolean; windows: boolean };
-  readonly interruptSignal?: number;
+  /** POSIX: the signal that ends a kernel wait now (it moves if another library takes it). */
+  interruptSignal?(): number;
 }
 
 /** glibc or musl: prebuildify's `--tag-libc` names the two Linux builds apart. */

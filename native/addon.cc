@@ -17,6 +17,7 @@
 #include "late_grant.h"
 #include "lock_request.h"
 #include "waiter.h"
+#include "waiter_pool.h"
 
 #ifndef _WIN32
 #include "interrupt_signal.h"
@@ -151,12 +152,29 @@ Napi::Value WaitStartJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(id));
 }
 
-// waitCancel(id) -> true while the wait is still running (call again until it ends)
+// waitCancel(id, abandon) -> CancelState (waiter.h): 0 done, 1 pending (call again
+// until the callback runs), 2 abandoned (the callback never runs)
 Napi::Value WaitCancelJs(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsNumber()) return Napi::Boolean::New(info.Env(), false);
+  if (info.Length() < 1 || !info[0].IsNumber()) return Napi::Number::New(info.Env(), kCancelDone);
   int64_t id = info[0].As<Napi::Number>().Int64Value();
-  return Napi::Boolean::New(info.Env(), State(info)->waits.Cancel(id));
+  bool abandon = info.Length() > 1 && info[1].ToBoolean().Value();
+  return Napi::Number::New(info.Env(), State(info)->waits.Cancel(id, abandon));
 }
+
+// waiterThreads() -> [live, idle]: the process's waiter threads (tests, bench).
+Napi::Value WaiterThreadsJs(const Napi::CallbackInfo& info) {
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), LiveThreads()));
+  out.Set(1u, Napi::Number::New(info.Env(), IdleThreads()));
+  return out;
+}
+
+#ifndef _WIN32
+// interruptSignal() -> the signal that ends a kernel wait now (interrupt_signal.h).
+Napi::Value InterruptSignalJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), InterruptSignal());
+}
+#endif
 
 // queryLock(kind, fd, type, start, length, out: BigInt64Array(4)) -> code
 // out = [type (-1: nothing would block), start, length, pid]
@@ -240,6 +258,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("queryLock", QueryLockJs);
   fn("lastWinError", LastWinErrorJs);
   fn("pendingWaits", PendingWaitsJs);
+  fn("waiterThreads", WaiterThreadsJs);
   fn("trackFd", TrackFdJs);
   fn("untrackFd", UntrackFdJs);
 
@@ -250,7 +269,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kinds.Set("windows", KindCompiledIn(kKindWindows));
   exports.Set("kinds", kinds);
 #ifndef _WIN32
-  exports.Set("interruptSignal", InterruptSignal());
+  fn("interruptSignal", InterruptSignalJs);
 #endif
   return exports;
 }

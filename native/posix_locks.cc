@@ -12,7 +12,6 @@
 #include <atomic>
 
 #include "errors.h"
-#include "interrupt_signal.h"
 #include "lock_request.h"
 
 namespace syslocks {
@@ -92,8 +91,6 @@ int SetOnce(const LockRequest& req, bool wait) {
 // requires a portable application to check for both errors)". flock(2) uses
 // EWOULDBLOCK, which is EAGAIN on Linux and macOS. One contention code for all.
 int NormaliseContention(int code) { return code == -EACCES ? -EAGAIN : code; }
-
-void NoopHandler(int) {}
 
 }  // namespace
 
@@ -179,18 +176,6 @@ LockResult QueryLock(const LockRequest& req, bool* found, LockHolder* holder) {
     holder->pid = static_cast<int64_t>(fl.l_pid);
   }
   return r;
-}
-
-void PrepareWaiterSupport() {
-  static std::atomic<bool> installed{false};
-  bool expected = false;
-  if (!installed.compare_exchange_strong(expected, true)) return;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = NoopHandler;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // deliberately no SA_RESTART: the wait must return EINTR
-  sigaction(InterruptSignal(), &sa, nullptr);
 }
 
 }  // namespace syslocks

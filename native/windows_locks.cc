@@ -207,8 +207,4 @@ LockResult QueryLock(const LockRequest& req, bool* found, LockHolder* holder) {
   return Code(kCodeNotSupported);
 }
 
-// Nothing to install: the wait loop polls its cancel flag (Thread::Interrupt() is a
-// no-op on Windows).
-void PrepareWaiterSupport() {}
-
 }  // namespace syslocks
