@@ -7,6 +7,9 @@
 #ifndef _WIN32
 #include <errno.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 #include <atomic>
 #endif
@@ -190,6 +193,12 @@ void ThreadInterruptible(int* mine) {
 
 void* Thread::Main(void* self) {
   auto* t = static_cast<Thread*>(self);
+  // A name tools (ps -L, top -H, /proc/<pid>/task/<tid>/comm) and tests can count by.
+#if defined(__linux__)
+  prctl(PR_SET_NAME, "syslocks-wait", 0, 0, 0);
+#elif defined(__APPLE__)
+  pthread_setname_np("syslocks-wait");
+#endif
   t->entry_(t->arg_);
   return nullptr;
 }
