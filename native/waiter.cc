@@ -178,10 +178,7 @@ void WaitRegistry::Finish(Wait* w, bool call) {
   napi_create_int32(env_, r.code, &argv[0]);
   napi_create_uint32(env_, r.winerror, &argv[1]);
   napi_value ignored;
-  // make_callback, not call_function: it runs the promise reactions (microtasks)
-  // queued by the callback, as a libuv callback in Node itself would.
-  if (napi_make_callback(env_, async_context_, recv, cb, 2, argv, &ignored) ==
-      napi_pending_exception) {
+  if (napi_call_function(env_, recv, cb, 2, argv, &ignored) == napi_pending_exception) {
     napi_value err;
     napi_get_and_clear_last_exception(env_, &err);
     napi_fatal_exception(env_, err);
@@ -198,13 +195,24 @@ void WaitRegistry::Drain() {
     fifo = list;
     list = next;
   }
+  if (fifo == nullptr) return;
   napi_handle_scope scope;
   napi_open_handle_scope(env_, &scope);
+  // One callback scope around every completion of this wake-up: its close runs the
+  // promise reactions (microtasks) the callbacks queued, once, as a libuv callback in
+  // Node itself would. Windows: the thread-safe function's call already has one.
+  napi_callback_scope cb_scope = nullptr;
+#ifndef _WIN32
+  napi_value resource;
+  napi_create_object(env_, &resource);
+  if (!shut_down_) napi_open_callback_scope(env_, resource, async_context_, &cb_scope);
+#endif
   while (fifo != nullptr) {
     Wait* next = fifo->next;
     Finish(fifo, !shut_down_);
     fifo = next;
   }
+  if (cb_scope != nullptr) napi_close_callback_scope(env_, cb_scope);
   napi_close_handle_scope(env_, scope);
 }
 
