@@ -16,7 +16,8 @@
 // reports; it never fails on speed. Knobs (environment): BENCH_REPS (7), BENCH_PAIRS
 // (20000), BENCH_ROUNDS (200), BENCH_HANDOFF_REPS (3), BENCH_WAITS (1000),
 // BENCH_PHASE_MS (750), BENCH_ELD_REPS (3), BENCH_PEERS (unset), BENCH_STARVE_WAITS (5),
-// BENCH_STARVE_MS (2000).
+// BENCH_STARVE_MS (2000), BENCH_ONLY (comma-separated parts: uncontended,handoff,scale,
+// starvation; default all).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -93,9 +94,9 @@ ctx.c = compileBaselines(HERE, OUT);
 ctx.peers = await peersPart.run(ctx);
 ctx.peerOf = (kind) => Object.keys(ctx.peers.modules).filter((n) => ctx.peers.kinds[n] === kind);
 
+const only = process.env.BENCH_ONLY?.split(',');
 const parts = {};
-parts.uncontended = (await uncontended.run(ctx)).json;
-parts.handoff = (await handoff.run(ctx)).json;
-parts.scale = (await scale.run(ctx)).json;
-parts.starvation = (await starvation.run(ctx)).json;
+for (const [name, part] of Object.entries({ uncontended, handoff, scale, starvation })) {
+  parts[name] = !only || only.includes(name) ? (await part.run(ctx)).json : {};
+}
 await report.run(ctx, parts);

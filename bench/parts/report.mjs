@@ -88,7 +88,7 @@ function targets(ctx, parts) {
   const out = [];
   const usf = (ns) => `${fmt(ns / 1000, 1)} us`;
   for (const kind of KINDS) {
-    const hk = h[kind];
+    const hk = h[kind] ?? {};
     const asyncWait = hk['c-node'];
     const syncWait = hk['c-nodesync'];
     if (asyncWait && syncWait) {
