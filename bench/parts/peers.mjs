@@ -8,7 +8,7 @@ export async function run(ctx) {
   const WANT_PEERS = ctx.config.WANT_PEERS;
   let peers = { requested: WANT_PEERS, modules: {}, unavailable: {}, installed: null };
   if (WANT_PEERS) {
-    const { PEERS, ensurePeers } = await import('./peers.mjs');
+    const { PEERS, ensurePeers } = await import('../peers.mjs');
     const pinned = Object.entries(PEERS).map(([n, p]) => `${n}@${p.version}`);
     console.log(`peers: ${pinned.join(', ')} in bench/out/peers ...`);
     const t0 = Date.now();
