@@ -2,8 +2,19 @@
 // after the linger, waits that survive a thread limit, a worker blocked in lockSync
 // that can be terminated, a foreign SA_RESTART handler on the interrupt signal, and a
 // kernel wait that ignores the interrupt (abandoned, its late grant undone).
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +39,13 @@ function waiterTids(): string[] {
 }
 
 const children = new Set<ChildProcessWithoutNullStreams>();
+const mounts = new Set<string>();
 afterEach(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   children.clear();
+  // A FUSE daemon killed above leaves its mount behind: detach it.
+  for (const m of mounts) spawnSync('fusermount3', ['-u', '-z', m]);
+  mounts.clear();
 });
 
 /** A child node process with line-based stdout. */
@@ -215,6 +230,49 @@ describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as nob
       expect(JSON.parse(await c.line())).toEqual({ granted: 40 });
       expect(await c.exit).toEqual({ code: 0, signal: null });
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// A real FUSE filesystem whose blocking lock requests ignore the interrupt
+// (test/fixtures/stuck-lock-fs.c): needs /dev/fuse, root (mount) and libfuse3's headers.
+const fuseFlags = spawnSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' });
+const canFuse = existsSync('/dev/fuse') && process.getuid?.() === 0 && fuseFlags.status === 0;
+describe.runIf(canFuse)('a FUSE filesystem that ignores the interrupt', () => {
+  it('the wait settles at its timeout; the abandoned thread undoes the late grant through the still-open fd', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syslocks-fuse-'));
+    const mnt = join(dir, 'mnt');
+    mkdirSync(mnt);
+    const exe = join(dir, 'stuck-lock-fs');
+    execFileSync(process.env['CC'] ?? 'cc', [
+      '-o',
+      exe,
+      fixture('stuck-lock-fs.c'),
+      ...fuseFlags.stdout.trim().split(/\s+/),
+    ]);
+    mounts.add(mnt);
+    const fs = child(exe, [mnt]);
+    let fd: number | undefined;
+    try {
+      expect(await fs.line()).toBe('mounted');
+      fd = openSync(join(mnt, 'f.lock'), constants.O_RDWR);
+      await expect(lock(fd, { kind: 'posix', timeout: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      expect(await fs.line()).toBe('wait'); // the request is still in the kernel
+      expect(() => lockSync(fd!, { kind: 'posix', timeout: 100 })).toThrow(
+        expect.objectContaining({ code: 'ETIMEDOUT' }),
+      );
+      expect(await fs.line()).toBe('wait');
+      expect(native.waiterThreads()[0]).toBeGreaterThanOrEqual(2); // both threads still stuck
+      fs.proc.stdin.write('grant\n');
+      // Each abandoned thread is granted now: nobody owns that lock, so it unlocks it.
+      expect([await fs.line(), await fs.line()]).toEqual(['unlock', 'unlock']);
+      await until(() => native.waiterThreads()[0] === native.waiterThreads()[1]); // parked again
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+      fs.proc.stdin.end(); // the filesystem unmounts and exits
+      await fs.exit;
+      spawnSync('fusermount3', ['-u', mnt]);
       rmSync(dir, { recursive: true, force: true });
     }
   });
