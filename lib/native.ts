@@ -54,6 +54,8 @@ export interface NativeBinding {
   trackFd(fd: number): void;
   untrackFd(fd: number): void;
   readonly kinds: { flock: boolean; posix: boolean; ofd: boolean; windows: boolean };
+  /** The platform's lock constants, from its headers (native/constants.h). */
+  readonly constants: Readonly<Record<string, number>>;
   readonly interruptSignal?: number;
 }
 

@@ -78,15 +78,20 @@ export interface ResolvedRange {
   length: bigint;
 }
 
-export function validateRange(range: unknown): ResolvedRange {
+/**
+ * `name` is how the caller's API spells the range: `'options.range'` for the high-level
+ * calls, `'options'` for the primitives, whose `start`/`length` sit in the options.
+ */
+export function validateRange(range: unknown, name = 'options.range'): ResolvedRange {
   if (range === undefined) return { start: 0n, length: 0n };
-  if (typeof range !== 'object' || range === null) throw invalidArgType('options.range', 'of type object', range);
+  if (typeof range !== 'object' || range === null) throw invalidArgType(name, 'of type object', range);
   const max = MAX_OFFSET;
+  validateOptions(range, 'range', name);
   const r = range as LockRange;
-  const start = toOffset('options.range.start', r.start, max);
-  const length = toOffset('options.range.length', r.length, max);
+  const start = toOffset(`${name}.start`, r.start, max);
+  const length = toOffset(`${name}.length`, r.length, max);
   if (length > 0n && start + length - 1n > max) {
-    throw outOfRange('options.range', `a range ending at or before byte ${max}`, range);
+    throw outOfRange(name, `a range ending at or before byte ${max}`, range);
   }
   return { start, length };
 }
@@ -100,21 +105,106 @@ export function validateTimeout(timeout: unknown): number {
   return Math.floor(timeout);
 }
 
+// The brand check of a real AbortSignal: the `aborted` getter of Node's own class
+// throws ERR_INVALID_THIS for anything that is not one (a look-alike object, a
+// subclass instance never constructed by Node), while any real signal passes.
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+
+function isAbortSignal(v: object): boolean {
+  try {
+    abortedGetter.call(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function validateSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
-  if (
-    typeof signal !== 'object' ||
-    signal === null ||
-    typeof (signal as AbortSignal).aborted !== 'boolean' ||
-    typeof (signal as AbortSignal).addEventListener !== 'function'
-  ) {
+  if (typeof signal !== 'object' || signal === null || !isAbortSignal(signal)) {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
   }
   return signal as AbortSignal;
 }
 
-export function validateOptions(options: unknown): Record<string, unknown> {
+const RANGE = ['start', 'length'] as const;
+const OPEN = ['create', 'createMode', 'followSymlinks'] as const;
+const LOCK = ['kind', 'mode', 'range'] as const;
+const PRIMITIVE_RANGE = ['mode', ...RANGE] as const;
+
+/**
+ * The option keys each public function takes. A key outside its list is a mistake
+ * (`{ timout: 10 }` would otherwise wait forever) and throws ERR_INVALID_ARG_VALUE.
+ */
+export const OPTION_KEYS = {
+  tryLock: [...LOCK, ...OPEN],
+  lockSync: [...LOCK, 'timeout', ...OPEN],
+  lock: [...LOCK, 'timeout', 'signal', ...OPEN],
+  getLock: [...LOCK],
+  flockSync: ['wait', 'timeout'],
+  flock: ['timeout', 'signal'],
+  fcntlLockSync: [...PRIMITIVE_RANGE, 'ofd', 'wait', 'timeout'],
+  fcntlLock: [...PRIMITIVE_RANGE, 'ofd', 'timeout', 'signal'],
+  fcntlGetLockSync: [...PRIMITIVE_RANGE, 'ofd'],
+  lockFileExSync: [...PRIMITIVE_RANGE, 'wait', 'timeout'],
+  lockFileEx: [...PRIMITIVE_RANGE, 'timeout', 'signal'],
+  unlockFileExSync: [...RANGE],
+  range: [...RANGE],
+} as const satisfies Record<string, readonly string[]>;
+
+/** The function (or nested object) whose options are being checked. */
+export type OptionsOf = keyof typeof OPTION_KEYS;
+
+/**
+ * Checks the options object and its keys. Cheap on the hot path: a `for...in` over
+ * a few keys, each found in a short list.
+ */
+export function validateOptions(options: unknown, of: OptionsOf, name = 'options'): Record<string, unknown> {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
+  if (typeof options !== 'object' || options === null) throw invalidArgType(name, 'of type object', options);
+  const allowed: readonly string[] = OPTION_KEYS[of];
+  for (const key in options) if (!allowed.includes(key)) throw unknownOption(key, of, name, allowed);
   return options as Record<string, unknown>;
+}
+
+function unknownOption(key: string, of: OptionsOf, name: string, allowed: readonly string[]): TypeError {
+  const where = of === 'range' ? `of ${name}` : `of ${of}()`;
+  let hint: string;
+  if ((key === 'start' || key === 'length') && allowed.includes('range')) {
+    hint = `did you mean 'range: { ${key} }'?`;
+  } else {
+    const near = nearest(key, allowed);
+    hint = near !== undefined ? `did you mean '${near}'?` : `valid keys: ${allowed.map((k) => `'${k}'`).join(', ')}`;
+  }
+  const err = new TypeError(`The argument '${name}' is invalid: '${key}' is not an option ${where}; ${hint}`);
+  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_VALUE';
+  return err;
+}
+
+/** The valid key closest to a typo (edit distance with transpositions), if any is close. */
+function nearest(key: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of allowed) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(1, Math.min(3, Math.floor(key.length / 3))) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }
