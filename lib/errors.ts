@@ -48,18 +48,18 @@ export class LockError extends Error {
   /** The call that failed, e.g. `'flock'` or `'fcntl(F_OFD_SETLK)'`. */
   readonly syscall: string;
   /** The path, when the lock was taken by path. */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** Windows only: the raw `GetLastError()` value. */
-  readonly winerror?: number;
+  readonly winerror?: number | undefined;
   /**
    * `'ETIMEDOUT'` only: how long the wait lasted, in ms (the `timeout` asked for).
    */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
   /**
    * `'ETIMEDOUT'` only, on Linux: who held a conflicting lock when the wait gave up,
    * read from /proc like {@link holders} (empty where /proc cannot tell).
    */
-  readonly holders?: readonly LockHolder[];
+  readonly holders?: readonly LockHolder[] | undefined;
 
   /** @internal */
   constructor(

@@ -45,7 +45,7 @@ export class FileLock {
   /** The fd the lock is held through. */
   readonly fd: number;
   /** The path, when the lock was taken by path. */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** The locked range; `length` 0n = to EOF and beyond (flock: always the whole file). */
   readonly range: { readonly start: bigint; readonly length: bigint };
   #ownsFd: boolean;
