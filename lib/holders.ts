@@ -186,13 +186,19 @@ interface FdLocks {
   locks: ProcLock[];
 }
 
-/** Every (pid, fd) whose fdinfo carries a lock on inode `ino`, with those locks. */
-function scanFdinfo(ino: bigint): Map<number, FdLocks[]> {
+/**
+ * Every (pid, fd) whose fdinfo carries a lock on inode `ino`, with those locks: of
+ * every process, or of the given pids only.
+ */
+function scanFdinfo(ino: bigint, only?: readonly number[]): Map<number, FdLocks[]> {
   const found = new Map<number, FdLocks[]>();
   const inoLine = `ino:\t${ino}\n`;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
+  const pids =
+    only ??
+    readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number);
+  for (const pid of pids) {
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fdinfo`);
@@ -233,6 +239,34 @@ function ownersOf(
     if (holds) pids.push(pid);
   }
   return pids;
+}
+
+/**
+ * Finds the owners of single lock lines cheaply: first among likely pids (the one
+ * /proc/locks prints, and this process), and only if none holds the line, by a scan of
+ * every process (once per finder). Used where one owner is enough (getLock, timeout
+ * messages); {@link holders} scans everything, since it lists every owner.
+ */
+class OwnerFinder {
+  readonly #ino: bigint;
+  readonly #self: { pid: number; fd: number };
+  readonly #quick = new Map<number, FdLocks[]>();
+  #all: Map<number, FdLocks[]> | undefined;
+
+  constructor(ino: bigint, askerFd: number) {
+    this.#ino = ino;
+    this.#self = { pid: process.pid, fd: askerFd };
+  }
+
+  owners(l: ProcLock): number[] {
+    for (const pid of [l.pid, process.pid]) {
+      if (pid > 0 && !this.#quick.has(pid)) this.#quick.set(pid, scanFdinfo(this.#ino, [pid]).get(pid) ?? []);
+    }
+    const quick = ownersOf(l, this.#quick, this.#self);
+    if (quick.length > 0) return quick;
+    this.#all ??= scanFdinfo(this.#ino);
+    return ownersOf(l, this.#all, this.#self);
+  }
 }
 
 /**
@@ -310,14 +344,21 @@ function overlaps(a: { start: bigint; length: bigint }, b: { start: bigint; leng
 export function conflictingHolders(req: AskedLock): LockHolder[] {
   if (process.platform !== 'linux' || req.kind === 'windows') return [];
   try {
-    return holders(req.fd).filter(
-      (h) =>
-        !h.waiting &&
-        (req.kind === 'flock') === (h.kind === 'flock') &&
-        (req.mode === 'exclusive' || h.mode === 'exclusive') &&
-        !(req.kind === 'posix' && h.kind === 'posix' && h.pid === process.pid) &&
-        (h.kind === 'flock' || overlaps(req, h)),
-    );
+    const st = fstatSync(req.fd, { bigint: true });
+    const finder = new OwnerFinder(st.ino, req.fd);
+    const out: LockHolder[] = [];
+    for (const l of procLocksOn({ st, fd: req.fd })) {
+      if (l.waiting || (req.kind === 'flock') !== (l.kind === 'flock')) continue;
+      if (req.mode !== 'exclusive' && l.mode !== 'exclusive') continue;
+      if (l.kind !== 'flock' && !overlaps(req, l)) continue;
+      if (req.kind === 'posix' && l.kind === 'posix' && l.pid === process.pid) continue;
+      const pids = l.kind === 'posix' ? [l.pid] : finder.owners(l);
+      for (const pid of pids.length > 0 ? pids : [l.pid]) {
+        const { kind, mode, start, length, waiting } = l;
+        out.push({ pid, command: pid > 0 ? commandOf(pid) : null, kind, mode, start, length, waiting });
+      }
+    }
+    return out;
   } catch {
     return [];
   }
@@ -331,7 +372,7 @@ export function conflictingHolders(req: AskedLock): LockHolder[] {
 export function flockConflictFromProc(req: AskedLock): LockConflict | null {
   const st = fstatSync(req.fd, { bigint: true });
   const own = fdinfoLocks('self', req.fd).map((l) => l.key);
-  let owners: Map<number, FdLocks[]> | undefined;
+  const finder = new OwnerFinder(st.ino, req.fd);
   for (const l of procLocksOn({ st, fd: req.fd })) {
     if (l.kind !== 'flock' || l.waiting) continue;
     const mine = own.indexOf(l.key);
@@ -340,8 +381,7 @@ export function flockConflictFromProc(req: AskedLock): LockConflict | null {
       continue;
     }
     if (req.mode === 'exclusive' || l.mode === 'exclusive') {
-      owners ??= scanFdinfo(st.ino);
-      const pid = ownersOf(l, owners, { pid: process.pid, fd: req.fd })[0] ?? l.pid;
+      const pid = finder.owners(l)[0] ?? l.pid;
       return { kind: 'flock', mode: l.mode, start: 0n, length: 0n, pid };
     }
   }
@@ -357,11 +397,11 @@ export function resolveOfdPid(fd: number, conflict: LockConflict): number {
   if (process.platform !== 'linux' || conflict.pid !== -1) return conflict.pid;
   try {
     const st = fstatSync(fd, { bigint: true });
-    const owners = scanFdinfo(st.ino);
+    const finder = new OwnerFinder(st.ino, fd);
     for (const l of procLocksOn({ st, fd })) {
       if (l.kind !== 'ofd' || l.waiting || l.mode !== conflict.mode) continue;
       if (l.start !== conflict.start || l.length !== conflict.length) continue;
-      const pid = ownersOf(l, owners, { pid: process.pid, fd })[0];
+      const pid = finder.owners(l)[0];
       if (pid !== undefined) return pid;
     }
   } catch {

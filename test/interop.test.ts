@@ -63,7 +63,7 @@ describe.each<LockKind>(['flock', 'posix', 'ofd'])('python3 fcntl module, kind %
     const shared = tryLock(f, { kind, mode: 'shared' });
     expect(shared).not.toBeNull();
     shared!.release();
-    expect(getLock(f, { kind })).toMatchObject({ kind, mode: 'shared', pid: kind === 'ofd' ? -1 : py.pid });
+    expect(getLock(f, { kind })).toMatchObject({ kind, mode: 'shared', pid: py.pid }); // OFD: named from /proc
     py.kill();
   });
 });
