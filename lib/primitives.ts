@@ -12,7 +12,7 @@
 import { assertKindAvailable } from './capabilities.js';
 import { AbortError, EAGAIN_ERRNO, invalidArgValue } from './errors.js';
 import { fail, query, trySet, unlock, waitAsync, waitSync, type Request } from './syscall.js';
-import type { LockConflict, LockKind, LockMode } from './types.js';
+import type { LockConflict, LockKind, LockMode, LockRange } from './types.js';
 import { isTimeout, waitTimedOut } from './timeout.js';
 import { validateFd, validateOptions, validateRange, validateSignal, validateTimeout } from './validate.js';
 import { native } from './native.js';
@@ -63,13 +63,11 @@ export const constants: LockConstants = native.constants;
 /** `flock(2)` operations: LOCK_SH, LOCK_EX, LOCK_UN. */
 export type FlockOperation = 'shared' | 'exclusive' | 'unlock';
 
-/** A byte range of a record lock (absolute offsets; `length` 0 = to EOF and beyond). */
-export interface RangeOptions {
-  /** First byte. Default 0. */
-  start?: number | bigint | undefined;
-  /** Number of bytes; 0 (default) = to EOF and beyond (Windows: to the end of the 64-bit range). */
-  length?: number | bigint | undefined;
-}
+/**
+ * A byte range of a record lock (absolute offsets; `length` 0 = to EOF and beyond;
+ * Windows: to the end of the 64-bit range). The same shape as {@link LockRange}.
+ */
+export type RangeOptions = LockRange;
 
 /** Options of the waiting Promise forms. */
 export interface PrimitiveWaitOptions {

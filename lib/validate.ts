@@ -21,12 +21,14 @@ export const MAX_TIMEOUT = 2 ** 31 - 1;
 /** A validated target: either a path to open or a caller's fd. */
 export type ResolvedTarget = { path: string; fd?: undefined } | { fd: number; path?: undefined };
 
+/** An fd: an integer in [0, 2^31-1] (`name` for the message). */
 export function validateFd(fd: unknown, name = 'fd'): number {
   if (typeof fd !== 'number') throw invalidArgType(name, 'of type number', fd);
   if (!Number.isInteger(fd) || fd < 0 || fd > MAX_FD) throw outOfRange(name, `an integer >= 0 and <= ${MAX_FD}`, fd);
   return fd;
 }
 
+/** A target: a non-empty path without NUL bytes, an fd, or an object with an `fd`. */
 export function validateTarget(target: unknown): ResolvedTarget {
   if (typeof target === 'string') {
     if (target.length === 0) throw invalidArgValue('target', 'must be a non-empty path', target);
@@ -43,6 +45,7 @@ export function validateTarget(target: unknown): ResolvedTarget {
 const KINDS: readonly (LockKind | 'auto')[] = ['auto', 'flock', 'posix', 'ofd', 'windows'];
 const MODES: readonly LockMode[] = ['shared', 'exclusive'];
 
+/** `options.kind`: `'auto'`, `'flock'`, `'posix'`, `'ofd'` or `'windows'`; omitted = `'auto'`. */
 export function validateKind(kind: unknown): LockKind | 'auto' {
   if (kind === undefined) return 'auto';
   if (typeof kind !== 'string') throw invalidArgType('options.kind', 'of type string', kind);
@@ -52,6 +55,7 @@ export function validateKind(kind: unknown): LockKind | 'auto' {
   return kind as LockKind | 'auto';
 }
 
+/** `options.mode`: `'shared'` or `'exclusive'` (default). */
 export function validateMode(mode: unknown): LockMode {
   if (mode === undefined) return 'exclusive';
   if (typeof mode !== 'string') throw invalidArgType('options.mode', 'of type string', mode);
@@ -96,6 +100,7 @@ export function validateRange(range: unknown, name = 'options.range'): ResolvedR
   return { start, length };
 }
 
+/** `options.timeout` in ms (floored); omitted or `Infinity` = -1, wait forever. */
 export function validateTimeout(timeout: unknown): number {
   if (timeout === undefined || timeout === Infinity) return -1;
   if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'of type number', timeout);
@@ -119,6 +124,7 @@ function isAbortSignal(v: object): boolean {
   }
 }
 
+/** `options.signal`: a real AbortSignal (brand-checked), or undefined. */
 export function validateSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (typeof signal !== 'object' || signal === null || !isAbortSignal(signal)) {
