@@ -2,16 +2,25 @@
  * The high-level API (DESIGN.md section 2): tryLock / lockSync / lock / getLock and
  * the FileLock they return.
  */
-import { fstatSync } from 'node:fs';
 import { resolveKind } from './capabilities.js';
 import { AbortError, EAGAIN_ERRNO, invalidArgValue, unavailable } from './errors.js';
 import { assertNoSelfDeadlock, trackHeld, untrackHeld } from './self_deadlock.js';
-import { fdinfoLocks, procLocksOn } from './holders.js';
+import { flockConflictFromProc, resolveOfdPid } from './holders.js';
+import { isTimeout, waitTimedOut } from './timeout.js';
 import { openForLock, openForLockSync, openForQuery } from './open.js';
 import { discardPosixFd, releasePosix, retainPosix, type LivePosix } from './posix_registry.js';
 import { fail, query, timeoutError, trySet, unlock, type Request } from './syscall.js';
 import { waitAsync, waitSync } from './wait.js';
-import type { LockInfo, LockKind, LockMode, LockOptions, SyncWaitOptions, Target, WaitOptions } from './types.js';
+import type {
+  LockConflict,
+  LockKind,
+  LockMode,
+  SyncWaitOptions,
+  Target,
+  TryLockOptions,
+  LockOptions,
+  WaitOptions,
+} from './types.js';
 import {
   validateKind,
   validateMode,
@@ -20,6 +29,7 @@ import {
   validateSignal,
   validateTarget,
   validateTimeout,
+  type OptionsOf,
   type ResolvedTarget,
 } from './validate.js';
 import { native } from './native.js';
@@ -36,7 +46,7 @@ export class FileLock {
   /** The fd the lock is held through. */
   readonly fd: number;
   /** The path, when the lock was taken by path. */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** The locked range; `length` 0n = to EOF and beyond (flock: always the whole file). */
   readonly range: { readonly start: bigint; readonly length: bigint };
   #ownsFd: boolean;
@@ -148,9 +158,9 @@ interface Prepared {
 }
 
 /** Validates everything before any syscall. */
-function prepare(target: unknown, options: unknown): Prepared {
+function prepare(target: unknown, options: unknown, of: OptionsOf): Prepared {
   const t = validateTarget(target);
-  const opts = validateOptions(options);
+  const opts = validateOptions(options, of);
   const kindOpt = validateKind(opts['kind']);
   const mode = validateMode(opts['mode']);
   const { start, length } = validateRange(opts['range']);
@@ -192,8 +202,8 @@ function request(p: Prepared, fd: number): Request {
  * if (!lock) console.log('busy');
  * ```
  */
-export function tryLock(target: Target, options?: LockOptions): FileLock | null {
-  const p = prepare(target, options);
+export function tryLock(target: Target, options?: TryLockOptions): FileLock | null {
+  const p = prepare(target, options, 'tryLock');
   const path = p.target.path;
   const owned = path !== undefined;
   const fd = owned ? openForLockSync(path, p.kind, p.mode) : p.target.fd!;
@@ -212,7 +222,7 @@ export function tryLock(target: Target, options?: LockOptions): FileLock | null 
  * deadlock fails with `'EDEADLK'`.
  */
 export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
-  const p = prepare(target, options);
+  const p = prepare(target, options, 'lockSync');
   const timeout = validateTimeout((options as SyncWaitOptions | undefined)?.timeout);
   const path = p.target.path;
   const owned = path !== undefined;
@@ -229,8 +239,10 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
     }
     return new FileLock(req, owned);
   } catch (err) {
+    // Holders are looked up before the fd closes (a POSIX holder list needs the file).
+    const reported = isTimeout(err) ? waitTimedOut(req, timeout) : err;
     if (owned) discard(fd);
-    throw err;
+    throw reported;
   }
 }
 
@@ -245,7 +257,7 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
  * that races them is released, so no lock is ever left held by nobody.
  */
 export async function lock(target: Target, options?: WaitOptions): Promise<FileLock> {
-  const p = prepare(target, options);
+  const p = prepare(target, options, 'lock');
   const timeout = validateTimeout(options?.timeout);
   const signal = validateSignal(options?.signal);
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
@@ -266,8 +278,10 @@ export async function lock(target: Target, options?: WaitOptions): Promise<FileL
     }
     return new FileLock(req, owned);
   } catch (err) {
+    // Made here, after the await, so the stack trace shows who called lock().
+    const reported = isTimeout(err) ? waitTimedOut(req, timeout) : err;
     if (owned) discard(fd);
-    throw err;
+    throw reported;
   }
 }
 
@@ -280,8 +294,8 @@ export async function lock(target: Target, options?: WaitOptions): Promise<FileL
  * The answer may be out of date by the time it is read (fcntl(2)). A path is opened
  * read-only and never created.
  */
-export function getLock(target: Target, options?: LockOptions): LockInfo | null {
-  const p = prepare(target, options);
+export function getLock(target: Target, options?: LockOptions): LockConflict | null {
+  const p = prepare(target, options, 'getLock');
   const path = p.target.path;
   const owned = path !== undefined;
   const fd = owned ? openForQuery(path) : p.target.fd!;
@@ -289,9 +303,13 @@ export function getLock(target: Target, options?: LockOptions): LockInfo | null 
   try {
     if (p.kind === 'posix' || p.kind === 'ofd') {
       const held = query(req);
-      return held && { kind: p.kind, ...held };
+      if (held === null) return null;
+      const conflict: LockConflict = { kind: p.kind, ...held };
+      // F_GETLK names an OFD holder -1 (fcntl(2)); /proc can name it.
+      if (conflict.pid === -1) conflict.pid = resolveOfdPid(fd, conflict);
+      return conflict;
     }
-    if (p.kind === 'flock' && process.platform === 'linux') return flockHolderFromProc(req);
+    if (p.kind === 'flock' && process.platform === 'linux') return flockConflictFromProc(req);
     if (p.kind === 'flock' && !owned) {
       // A probe through the caller's own fd would convert (and then drop) the caller's
       // own flock (flock(2): conversion replaces the lock); only a fresh open may probe.
@@ -303,25 +321,8 @@ export function getLock(target: Target, options?: LockOptions): LockInfo | null 
   }
 }
 
-function flockHolderFromProc(req: Request): LockInfo | null {
-  const st = fstatSync(req.fd, { bigint: true });
-  const own = fdinfoLocks('self', req.fd).map((l) => l.key);
-  for (const l of procLocksOn(st)) {
-    if (l.kind !== 'flock' || l.waiting) continue;
-    const mine = own.indexOf(l.key);
-    if (mine >= 0) {
-      own.splice(mine, 1); // the target's own lock never blocks it
-      continue;
-    }
-    if (req.mode === 'exclusive' || l.mode === 'exclusive') {
-      return { kind: 'flock', mode: l.mode, start: 0n, length: 0n, pid: l.pid };
-    }
-  }
-  return null;
-}
-
 /** Asks by trying: used where the OS has no query call. */
-function probe(req: Request): LockInfo | null {
+function probe(req: Request): LockConflict | null {
   const code = trySet(req);
   if (code === 0) {
     unlock(req);

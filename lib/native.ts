@@ -59,6 +59,8 @@ export interface NativeBinding {
   readonly kinds: { flock: boolean; posix: boolean; ofd: boolean; windows: boolean };
   /** POSIX: the signal that ends a kernel wait now (it moves if another library takes it). */
   interruptSignal?(): number;
+  /** The platform's lock constants, from its headers (native/constants.h). */
+  readonly constants: Readonly<Record<string, number>>;
 }
 
 /** glibc or musl: prebuildify's `--tag-libc` names the two Linux builds apart. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #endif
 
+#include "constants.h"
 #include "errors.h"
 #include "late_grant.h"
 #include "lock_request.h"
@@ -268,6 +269,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kinds.Set("ofd", KindCompiledIn(kKindOfd));
   kinds.Set("windows", KindCompiledIn(kKindWindows));
   exports.Set("kinds", kinds);
+  exports.Set("constants", LockConstants(env));
 #ifndef _WIN32
   fn("interruptSignal", InterruptSignalJs);
 #endif

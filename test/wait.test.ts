@@ -51,7 +51,9 @@ describe.each(KINDS)('lock() waits, kind %s', (kind) => {
     expect(err).toMatchObject({
       code: 'ETIMEDOUT',
       path: f,
-      message: expect.stringMatching(/^ETIMEDOUT: lock wait timed out, /),
+      message: expect.stringMatching(
+        new RegExp(`^ETIMEDOUT: lock wait timed out after 30 ms \\(held by pid ${a.pid} 'node'\\), `),
+      ),
     });
     expect(await settledThreadCount()).toBe(threads);
     expect(fdCount()).toBe(fds);
