@@ -46,6 +46,12 @@ const MUTANTS = {
     '$1void req;',
     'FileLock.release() skips the unlock',
   ],
+  'no-close-repair': [
+    'posix_registry.js',
+    /if \(live\.size === 0\)\s*return \(0, open_js_1\.closeOwned\)\(fd\);/,
+    'return (0, open_js_1.closeOwned)(fd);',
+    'an owned fd is closed at once although POSIX locks of the process live on the file',
+  ],
   'stale-mode': [
     'lock.js',
     /(trySet\)\(req\);[\s\S]*?)this\.#mode = next;/,

@@ -15,6 +15,8 @@ const { fcntlGetLockSync, fcntlLockSync, tryLock } = await import(dist);
 
 /** slot name -> { fd, path, held: FileLock[] in grant order } */
 const slots = new Map();
+/** Locks taken by path (syslocks owns their fds), in grant order. */
+const pathHeld = [];
 // FileLocks dropped without release (their fd was closed) stay referenced, so no
 // finalizer can act on them behind the model's back.
 const graveyard = [];
@@ -46,6 +48,7 @@ const ops = {
   },
   fd: (c) => slotOf(c.slot).fd,
   reset: () => {
+    for (const l of pathHeld.splice(0)) l.release();
     for (const s of slots.values()) {
       graveyard.push(...s.held);
       closeSync(s.fd);
@@ -59,6 +62,23 @@ const ops = {
     if (!l) return 'busy';
     s.held.push(l);
     return 'granted';
+  },
+  // By path: the library opens the file of the probe slot P0 again and owns that fd.
+  plock: (c) => {
+    const l = tryLock(slotOf('P0').path, { kind: c.kind, mode: c.mode, range: range(c) });
+    if (!l) return 'busy';
+    pathHeld.push(l);
+    return 'granted';
+  },
+  prelease: (c) => {
+    if (pathHeld.length === 0) return 'none';
+    const [l] = pathHeld.splice(c.nth % pathHeld.length, 1);
+    l.release();
+    return 'ok';
+  },
+  pchange: (c) => {
+    if (pathHeld.length === 0) return 'none';
+    return pathHeld[c.nth % pathHeld.length].tryChangeMode(c.mode) ? 'granted' : 'busy';
   },
   set: (c) => busyOr(() => fcntlLockSync(slotOf(c.slot).fd, { mode: c.mode, ofd: c.kind === 'ofd', ...range(c) })),
   unlock: (c) => {

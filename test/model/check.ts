@@ -20,14 +20,14 @@ function differ(what: string, want: string[], got: string[]): string | null {
 export function stateDivergence(world: World, real: Real): string | null {
   const problems: string[] = [];
   const locks = real.procLocks();
-  for (const p of ['A', 'B', 'M'] as Proc[]) {
+  for (const p of ['A', 'B', 'M', 'P'] as Proc[]) {
     const got = locks.filter((l) => l.kind === 'POSIX' && l.pid === real.pids[p]).map((l) => l.text);
     const d = differ(`POSIX locks of process ${p}`, world.file.of(`posix:${p}`).map(segText), got);
     if (d) problems.push(d);
   }
   const pids = new Set(Object.values(real.pids));
   for (const l of locks) {
-    if (l.kind === 'OFDLCK' || (l.kind === 'POSIX' && pids.has(l.pid) && l.pid !== real.pids.P)) continue;
+    if (l.kind === 'OFDLCK' || (l.kind === 'POSIX' && pids.has(l.pid))) continue;
     problems.push(`unexpected lock in /proc/locks: ${l.kind} ${l.text} pid ${l.pid}`);
   }
   const ofd = world.file.locks.filter((l) => l.kind === 'ofd').map(segText);
@@ -87,7 +87,7 @@ interface Answer {
  * conflicting lock is an open file description lock, then l_pid is set to -1."
  */
 export function probeDivergence(world: World, real: Real, q: Query, got: unknown): string | null {
-  const blockers = world.blockers(q.mode, q);
+  const blockers = world.blockers(q.kind, q.mode, q);
   const expected = blockers.map((b) => ({
     mode: b.mode,
     start: b.start,

@@ -123,7 +123,7 @@ export class Real {
   private ino = 0;
   private runs = 0;
   private a: Agent | undefined;
-  readonly pids: Record<Proc | 'P', number> = { A: 0, B: 0, M: process.pid, P: 0 };
+  readonly pids: Record<Proc, number> = { A: 0, B: 0, M: process.pid, P: 0 };
   /** The fd number of each slot in its process (fdinfo is read through it). */
   readonly fds: Partial<Record<Slot, number>> = {};
 
@@ -141,7 +141,9 @@ export class Real {
     return r;
   }
 
-  private agentOf(slot: Slot): Agent {
+  private agentOf(op: Op): Agent {
+    if (!('slot' in op)) return this.p; // locks by path live in process P
+    const slot = op.slot;
     if (PROCESS_OF[slot] === 'A') return this.a!;
     if (slot === 'B0') return this.b;
     return this.t[slot === 'T0' ? 0 : 1];
@@ -206,7 +208,7 @@ export class Real {
   async apply(op: Op): Promise<string> {
     // A close reopens the slot, maybe under another fd number: ask for it in the same batch.
     const cmds: Cmd[] = op.op === 'close' ? [op, { op: 'fd', slot: op.slot }] : [op];
-    const [r, fd] = await this.agentOf(op.slot).call(cmds);
+    const [r, fd] = await this.agentOf(op).call(cmds);
     if (op.op === 'close') this.fds[op.slot] = fd as number;
     return r as string;
   }

@@ -26,6 +26,9 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: c('release'), slot, nth }) },
   { weight: 3, arbitrary: fc.record({ op: c('change'), slot, nth, mode }) },
   { weight: 1, arbitrary: fc.record({ op: c('close'), slot }) },
+  { weight: 2, arbitrary: fc.record({ op: c('plock'), kind, mode, start, len }) },
+  { weight: 1, arbitrary: fc.record({ op: c('prelease'), nth }) },
+  { weight: 1, arbitrary: fc.record({ op: c('pchange'), nth, mode }) },
 );
 
 /** How a run is sized and checked. */
