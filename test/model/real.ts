@@ -86,13 +86,26 @@ export interface KernelLock {
   pid: number;
 }
 
-const LINE = /^\s*(?:lock:\s+)?\d+:\s+(->\s+)?(\S+)\s+\S+\s+(READ|WRITE)\s+(-?\d+)\s+\S+:(\d+)\s+(\d+)\s+(\d+|EOF)\s*$/;
+const LINE = /^\s*(?:lock:\s+)?\d+:\s+(->\s+)?(\S+)\s+\S+\s+(READ|WRITE)\s+(-?\d+)\s+(\S+:\d+)\s+(\d+)\s+(\d+|EOF)\s*$/;
 
-function parse(text: string, ino: number): KernelLock[] {
+/**
+ * The file as /proc/locks names it: "MAJOR:MINOR:INODE", the device numbers in hex
+ * (fs/locks.c prints "%02x:%02x:%lu"; Linux's dev_t keeps the minor's low byte in bits
+ * 0-7, the major in bits 8-19 and the minor's rest from bit 20).
+ */
+function fileId(path: string): string {
+  const { dev, ino } = statSync(path, { bigint: true });
+  const major = (dev >> 8n) & 0xfffn;
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  const hex = (n: bigint): string => n.toString(16).padStart(2, '0');
+  return `${hex(major)}:${hex(minor)}:${ino}`;
+}
+
+function parse(text: string, id: string): KernelLock[] {
   const out: KernelLock[] = [];
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
-    if (!m || Number(m[5]) !== ino) continue;
+    if (!m || m[5] !== id) continue;
     // A "->" line is a waiting request: the test never waits, so show it as a divergence.
     out.push({ kind: m[1] ? `waiting ${m[2]}` : m[2]!, text: `${m[3]} ${m[6]} ${m[7]}`, pid: Number(m[4]) });
   }
@@ -120,7 +133,7 @@ function readProc(path: string): string {
 export class Real {
   private readonly dir = mkdtempSync(join(tmpdir(), 'syslocks-model-'));
   private file = '';
-  private ino = 0;
+  private id = '';
   private runs = 0;
   private a: Agent | undefined;
   readonly pids: Record<Proc, number> = { A: 0, B: 0, M: process.pid, P: 0 };
@@ -154,7 +167,7 @@ export class Real {
    * one open file description (spawn dup2()s both from one fd of this process).
    * Spawning A once per batch instead of once per run keeps runs cheap.
    */
-  private prepared: { path: string; ino: number; fds: [number, number] }[] = [];
+  private prepared: { path: string; id: string; fds: [number, number] }[] = [];
 
   private async prepareBatch(n: number): Promise<void> {
     await this.a?.stop();
@@ -166,7 +179,7 @@ export class Real {
         writeFileSync(path, '');
         // This process (M) holds no locks on these files, so closing its fds below drops nothing.
         fds.push(openSync(path, 'r+'));
-        files.push({ path, ino: statSync(path).ino, fds: [3 + 2 * i, 4 + 2 * i] as [number, number] });
+        files.push({ path, id: fileId(path), fds: [3 + 2 * i, 4 + 2 * i] as [number, number] });
       }
       this.a = childAgent(fds.flatMap((fd) => [fd, fd]));
     } finally {
@@ -186,7 +199,7 @@ export class Real {
     const next = this.prepared.shift()!;
     this.runs++;
     this.file = next.path;
-    this.ino = next.ino;
+    this.id = next.id;
     const path = this.file;
     const [a, b, p, t0, t1] = await Promise.all([
       this.a!.call([
@@ -220,13 +233,13 @@ export class Real {
 
   /** Every lock on the file, from /proc/locks. */
   procLocks(): KernelLock[] {
-    return parse(readProc('/proc/locks'), this.ino);
+    return parse(readProc('/proc/locks'), this.id);
   }
 
   /** The locks held through a slot's open file description, from its fdinfo "lock:" lines. */
   fdinfoLocks(slot: Slot): KernelLock[] {
     const pid = this.pids[PROCESS_OF[slot]];
-    return parse(readProc(`/proc/${pid}/fdinfo/${this.fds[slot]}`), this.ino);
+    return parse(readProc(`/proc/${pid}/fdinfo/${this.fds[slot]}`), this.id);
   }
 
   async stop(): Promise<void> {
