@@ -140,11 +140,16 @@ export class Real {
   /** The fd number of each slot in its process (fdinfo is read through it). */
   readonly fds: Partial<Record<Slot, number>> = {};
 
+  /** Removes the temp dir even when the run is cut short (a test timeout ends the process). */
+  private readonly cleanup = (): void => rmSync(this.dir, { recursive: true, force: true });
+
   private constructor(
     private readonly b: Agent,
     private readonly p: Agent,
     private readonly t: [Agent, Agent],
-  ) {}
+  ) {
+    process.once('exit', this.cleanup);
+  }
 
   static async start(): Promise<Real> {
     const r = new Real(childAgent(), childAgent(), [threadAgent(), threadAgent()]);
@@ -244,6 +249,7 @@ export class Real {
 
   async stop(): Promise<void> {
     await Promise.all([this.a, this.b, this.p, ...this.t].map((x) => x?.stop()));
-    rmSync(this.dir, { recursive: true, force: true });
+    process.off('exit', this.cleanup);
+    this.cleanup();
   }
 }
