@@ -91,42 +91,72 @@ export function makeTempDir(prefix: string, parent: string = tmpdir()): string {
 }
 
 /**
- * Removes `dir` recursively in a child process, waiting at most `boundMs`: a wedged
- * filesystem (a FUSE daemon that stopped answering) blocks rm in the kernel, and must
- * not block the lab. Resolves with null when removed, else with a note saying why not.
+ * Runs `script` (Node code; its arguments in `process.argv.slice(1)`) in a child
+ * process, waiting at most `boundMs`. The lab's own process never touches the
+ * measured filesystem for setup or cleanup: on a wedged mount (a FUSE daemon that
+ * stopped answering) a syscall never returns, and a Node process with a stuck libuv
+ * thread cannot even exit. Resolves with null on success, else with why not.
  */
-export function removeDir(dir: string, boundMs = 10_000): Promise<string | null> {
+export function runBounded(
+  what: string,
+  script: string,
+  args: readonly string[],
+  boundMs: number,
+): Promise<string | null> {
   return new Promise((resolve) => {
-    const rm = spawn(
-      process.execPath,
-      ['-e', 'require("fs").rmSync(process.argv[1], {recursive: true, force: true})', dir],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    // Tracked too: after a SIGKILL of the lab, the guardian must not race a late helper.
+    const child = spawnTracked(process.execPath, ['-e', script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    rm.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
-    const timer = setTimeout(() => {
-      rm.kill('SIGKILL');
-      rm.unref();
-      finish(`cleanup of ${dir} did not finish within ${boundMs} ms (a wedged filesystem?); it may be left behind`);
-    }, boundMs);
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
     let done = false;
-    function finish(note: string | null): void {
+    const finish = (note: string | null): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (note === null) {
-        dirs.delete(dir);
-        tell(`-dir ${dir}`);
-      }
       resolve(note);
-    }
-    rm.on('error', (err) => finish(`cleanup of ${dir} failed: ${err.message}`));
-    rm.on('exit', (code) =>
-      finish(code === 0 ? null : `cleanup of ${dir} failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`),
+    };
+    const timer = setTimeout(() => {
+      killTree(child);
+      child.unref();
+      finish(`${what} did not finish within ${boundMs} ms (a wedged filesystem?)`);
+    }, boundMs);
+    child.on('error', (err) => finish(`${what} failed: ${err.message}`));
+    child.on('exit', (code) =>
+      finish(code === 0 ? null : `${what} failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`),
     );
   });
+}
+
+/**
+ * Creates every dir of `dirs` out of process, bounded (see {@link runBounded}). Not
+ * recursive: their parent must exist, so a parent already removed (the lab was
+ * killed meanwhile and the guardian cleaned up) is never made again.
+ */
+export function makeDirs(dirs: readonly string[], boundMs = 10_000): Promise<string | null> {
+  return runBounded(
+    'creating the cell directories',
+    'for (const d of process.argv.slice(1)) require("fs").mkdirSync(d)',
+    dirs,
+    boundMs,
+  );
+}
+
+/**
+ * Removes `dir` recursively out of process, bounded (see {@link runBounded}), and
+ * stops tracking it once removed. Resolves with null when removed, else with a note.
+ */
+export async function removeDir(dir: string, boundMs = 10_000): Promise<string | null> {
+  const note = await runBounded(
+    `cleanup of ${dir}`,
+    'require("fs").rmSync(process.argv[1], { recursive: true, force: true })',
+    [dir],
+    boundMs,
+  );
+  // Tracked no longer either way: a dir that could not be removed in time is reported
+  // once, not retried at exit (nor by the guardian) on a mount that stopped answering.
+  dirs.delete(dir);
+  tell(`-dir ${dir}`);
+  return note === null ? null : `${note}; it may be left behind`;
 }
 
 /** Kills every tracked process group and removes every tracked dir; resolves with notes of what failed. */

@@ -81,6 +81,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(args);
   } catch (err) {
+    // Ending on a signal: the killed children make the command fail; that is no news.
+    if (ending) return new Promise<never>(() => undefined);
     if (err instanceof UsageError) {
       process.stderr.write(`syslocks-lab: ${err.message}\n\n${command ? commandHelp(command) : usage()}`);
       return 2;
@@ -97,6 +99,7 @@ if (require.main === module) {
   process.stderr.on('error', onStreamError);
   main(process.argv.slice(2)).then(
     (code) => {
+      if (ending) return; // endNow exits once cleanup is done
       process.exitCode = code;
       // Let stdout drain (a pipe may still hold the output), then end even if a
       // stray handle would keep the loop alive.

@@ -77,16 +77,18 @@ export async function runCounter(opts: CounterOptions): Promise<CounterResult> {
       child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
       const lines = createInterface({ input: child.stdout });
       ready.push(new Promise((resolve) => lines.once('line', () => resolve())));
-      exits.push(
-        new Promise((resolve, reject) => {
-          child.on('error', reject);
-          child.on('exit', (code, signal) =>
-            code === 0
-              ? resolve()
-              : reject(new Error(`counter worker ${child.pid} failed (${signal ?? code}): ${stderr.trim()}`)),
-          );
-        }),
-      );
+      const exit = new Promise<void>((resolve, reject) => {
+        child.on('error', reject);
+        child.on('exit', (code, signal) =>
+          code === 0
+            ? resolve()
+            : reject(new Error(`counter worker ${child.pid} failed (${signal ?? code}): ${stderr.trim()}`)),
+        );
+      });
+      // Awaited only after the start signal; a worker dying before that (killed by a
+      // signal's cleanup) must not be an unhandled rejection that crashes the lab.
+      exit.catch(() => undefined);
+      exits.push(exit);
     }
     const bound = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -5,7 +5,7 @@
  * /proc/self/mountinfo (proc_pid_mountinfo(5)); elsewhere the statfs magic number.
  * @packageDocumentation
  */
-import { readFileSync, realpathSync, statfsSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statfsSync } from 'node:fs';
 
 /** A directory's filesystem, as precisely as this platform tells. */
 export interface FsInfo {
@@ -25,6 +25,29 @@ export interface FsInfo {
   overlay?: { lower: string[]; upper: string | null; work: string | null };
   /** btrfs: the subvolume mounted. */
   btrfsSubvolume?: string;
+  /**
+   * FUSE: the daemon serving the mount, when one is visible here (a process whose
+   * arguments name the mount point; bindfs, for one, mounts as plain `fuse`).
+   */
+  fuseDaemon?: { pid: number; command: string };
+}
+
+/** The process whose argv names `mountPoint` (a FUSE daemon is started with it), or undefined. */
+function fuseDaemonOf(mountPoint: string): { pid: number; command: string } | undefined {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+        if (argv.slice(1).includes(mountPoint)) return { pid: Number(entry), command: argv.join(' ') };
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+  } catch {
+    /* no /proc */
+  }
+  return undefined;
 }
 
 const MAGIC: Record<number, string> = {
@@ -100,6 +123,10 @@ export function fsInfoOf(dir: string): FsInfo {
       if (type === 'btrfs' && sup.has('subvol')) info.btrfsSubvolume = sup.get('subvol')!;
       best = info;
     }
+    if (best && /^fuse(blk)?(\.|$)/.test(best.type)) {
+      const daemon = fuseDaemonOf(best.mountPoint!);
+      if (daemon) best.fuseDaemon = daemon;
+    }
     if (best) return best;
   } catch {
     /* not Linux */
@@ -124,6 +151,7 @@ export function describeFs(info: FsInfo): string {
   if (info.source && info.source !== info.type) parts.push(`from ${info.source}`);
   if (info.root && info.root !== '/') parts.push(`(root ${info.root})`);
   if (info.btrfsSubvolume) parts.push(`subvolume ${info.btrfsSubvolume}`);
+  if (info.fuseDaemon) parts.push(`served by pid ${info.fuseDaemon.pid}: ${info.fuseDaemon.command}`);
   if (info.overlay)
     parts.push(
       `lower ${info.overlay.lower.join(':')}, upper ${info.overlay.upper ?? '-'}, work ${info.overlay.work ?? '-'}`,

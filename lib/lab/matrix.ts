@@ -7,9 +7,9 @@
  * mount) becomes a note, not a crash.
  * @packageDocumentation
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, removeDir } from './cleanup.js';
+import { makeDirs, makeTempDir, removeDir } from './cleanup.js';
 import { availableKinds } from './command.js';
 import { Controller } from './controller.js';
 import { expectationFor } from './expected.js';
@@ -81,7 +81,6 @@ async function runCell(
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
   try {
-    mkdirSync(join(base, sub), { recursive: true });
     const ctx = cellContext(kind, controller, base, peerBase, sub, overlay);
     const running = scenario.run(ctx);
     running.catch(() => undefined); // settled late after a timeout: already reported
@@ -180,6 +179,12 @@ export async function runMatrix(options: MatrixOptions = {}): Promise<MatrixResu
     if (o.upper) lowerFiles.push(o.upper);
     return o;
   };
+  // Every cell's directory, made out of process: the lab itself stays off the measured mount.
+  const madeDirs = await makeDirs(cells.map(([s, k]) => join(base, `${s.name}-${k}`)));
+  if (madeDirs) {
+    result.notes.push(madeDirs);
+    cells.length = 0;
+  }
   let next = 0;
   let done = 0;
   const jobs = Math.max(1, options.jobs ?? 2);
