@@ -44,7 +44,13 @@ export function mismatches(m: MatrixResult): { scenario: ScenarioName; kind: Lab
 export function wrap(text: string, width: number, indent = ''): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  // A word longer than a line (an overlay's layer list) is cut into line-sized pieces.
+  const room = Math.max(8, width - indent.length);
+  const words = text
+    .split(/\s+/)
+    .filter(Boolean)
+    .flatMap((w) => (w.length <= room ? [w] : (w.match(new RegExp(`.{1,${room}}`, 'g')) ?? [w])));
+  for (const word of words) {
     if (line && indent.length + line.length + 1 + word.length > width) {
       lines.push(indent + line);
       line = word;
@@ -98,7 +104,10 @@ export function formatTable(m: MatrixResult, colour: boolean, elapsedMs?: number
       .map((p, i) => pad(p, cellWidths[i]!))
       .join('  ')
       .trimEnd();
-  const out = [...headerLines(m).flatMap((h) => wrap(h, width, '').map((l, i) => paint('bold', i ? `  ${l}` : l))), ''];
+  const out = [
+    ...headerLines(m).flatMap((h) => wrap(h, width - 2, '').map((l, i) => paint('bold', i ? `  ${l}` : l))),
+    '',
+  ];
   out.push(paint('bold', `${pad('scenario', col)}  ${cellLine(kinds)}`));
   for (const { name, parts } of cells) {
     const shown = parts.map((p) => p[1]);

@@ -174,3 +174,53 @@ describe('counts and durations are bounded, with a clear error', () => {
     },
   );
 });
+
+describe('tables fit 80 columns', () => {
+  it('the matrix table wraps long row names and a long overlay layer list on purpose, never past 80', async () => {
+    const { formatTable } = await import('../../dist/lab/report.js');
+    const { DEFAULT_SCENARIOS } = await import('../../dist/lab/types.js');
+    const cell = (outcome: string, expected: string) => ({
+      outcome,
+      expected,
+      matches: outcome === expected,
+      detail: `A(pid 1) lock write: granted; B(pid 2) lock write: granted ${'and more words '.repeat(12)}`,
+    });
+    const results = Object.fromEntries(
+      DEFAULT_SCENARIOS.map((s) => [
+        s,
+        {
+          flock: cell('new-file-unlocked', 'new-file-unlocked'),
+          posix: cell('not-visible', 'released'),
+          ofd: cell('error', 'held'),
+        },
+      ]),
+    );
+    const lower = Array.from({ length: 12 }, (_, i) => `/var/lib/docker/overlay2/l/LAYER${i}XXXXXXXXXXXX`).join(':');
+    const m = {
+      platform: 'linux',
+      kernel: release(),
+      kernelVersion: '#1',
+      syslocks: '0.1.0',
+      node: process.version,
+      date: new Date().toISOString(),
+      fs: 'overlay',
+      fsInfo: {
+        type: 'overlay',
+        mountPoint: '/',
+        source: 'overlay',
+        options: 'rw,relatime',
+        superOptions: `rw,lowerdir=${lower},upperdir=/u,workdir=/w`,
+        root: '/',
+      },
+      dir: '/tmp/x',
+      peerDir: null,
+      peerFsInfo: null,
+      complete: true,
+      notes: [`cleanup of /tmp/x/${'y'.repeat(120)} did not finish within 10000 ms`],
+      results,
+    };
+    const table = formatTable(m as never, false, 1000, 80);
+    for (const line of table.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(table).toContain('n/a (not visible) ✗');
+  });
+});
