@@ -5,7 +5,7 @@
  * /proc/self/mountinfo (proc_pid_mountinfo(5)); elsewhere the statfs magic number.
  * @packageDocumentation
  */
-import { readdirSync, readFileSync, realpathSync, statfsSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statfsSync } from 'node:fs';
 
 /** A directory's filesystem, as precisely as this platform tells. */
 export interface FsInfo {
@@ -26,10 +26,25 @@ export interface FsInfo {
   /** btrfs: the subvolume mounted. */
   btrfsSubvolume?: string;
   /**
-   * FUSE: the daemon serving the mount, when one is visible here (a process whose
-   * arguments name the mount point; bindfs, for one, mounts as plain `fuse`).
+   * FUSE: the daemon serving the mount, when one is visible here (a process with
+   * /dev/fuse open whose arguments name the mount point; bindfs, for one, mounts as
+   * plain `fuse`).
    */
   fuseDaemon?: { pid: number; command: string };
+}
+
+function holdsDevFuse(pid: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === '/dev/fuse';
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
 }
 
 /** The process whose argv names `mountPoint` (a FUSE daemon is started with it), or undefined. */
@@ -39,7 +54,9 @@ function fuseDaemonOf(mountPoint: string): { pid: number; command: string } | un
       if (!/^\d+$/.test(entry)) continue;
       try {
         const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
-        if (argv.slice(1).includes(mountPoint)) return { pid: Number(entry), command: argv.join(' ') };
+        // Naming the mount point is not enough (a shell script may): the daemon has /dev/fuse open.
+        if (argv.slice(1).includes(mountPoint) && holdsDevFuse(entry))
+          return { pid: Number(entry), command: argv.join(' ') };
       } catch {
         /* gone meanwhile */
       }

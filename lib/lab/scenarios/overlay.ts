@@ -10,6 +10,7 @@
  * for writing) and an exclusive lock for flock (flock(2) has no such rule).
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
 import type { LabKind } from '../types.js';
 import {
   contender,
@@ -98,6 +99,9 @@ export const overlayScenarios: readonly Scenario[] = [
       const log: string[] = [];
       const a = await holder(ctx, { file: o.merged });
       await must(a, 'lock write', log); // opens read-write: copy-up
+      // B's open would create the file if the copy-up had not happened: check first.
+      if (!existsSync(o.upper)) throw new Error(`no copy-up: ${o.upper} does not exist after A's read-write open`);
+      log.push(`copied up: ${o.upper} exists`);
       const b = await contender(ctx, { file: o.upper });
       const c = contention(await step(b, 'lock write', log));
       return { outcome: c, detail: `${log.join('; ')} — B opened ${o.upper} (the upper layer) directly` };
