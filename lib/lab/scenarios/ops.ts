@@ -131,7 +131,16 @@ export const opScenarios: readonly Scenario[] = [
       writeFileSync(ctx.file('replacement'), 'new');
       renameSync(ctx.file('replacement'), ctx.file());
       log.push(`rename(replacement, f): inode ${before} -> ${statSync(ctx.file()).ino}`);
-      await must(b, 'open fresh', log);
+      // Through another client (--peer-dir on a network filesystem) the first open
+      // after the rename may fail with ESTALE (errno 116) while that client still
+      // caches the old inode; open(2) is retried, as NFS clients do, and logged.
+      for (let tries = 1; ; tries++) {
+        const r = await step(b, 'open fresh', log);
+        if (r.result === 'done') break;
+        if (tries >= 5 || !/ESTALE|-116\b/.test(`${r.code ?? ''} ${r.message ?? ''}`))
+          throw new Error(`setup step failed: ${log.join('; ')}`);
+        await new Promise((res) => setTimeout(res, 200));
+      }
       const c = contention(await step(b, 'lock write fd=fresh', log));
       return { outcome: c === 'granted' ? 'new-file-unlocked' : 'new-file-locked', detail: log.join('; ') };
     },
