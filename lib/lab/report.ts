@@ -144,7 +144,7 @@ export function formatMarkdown(m: MatrixResult, elapsedMs?: number): string {
   return out.join('\n') + '\n';
 }
 
-/** The matrix as JSON (the `--json` shape of issue 6, plus the run's environment). */
+/** The matrix as JSON (the `--json` shape in docs/LAB.md, "The matrix"). */
 export function formatJson(m: MatrixResult): string {
   return JSON.stringify(m, null, 2) + '\n';
 }

@@ -1,6 +1,6 @@
 /**
  * The lab's vocabulary: scenario names, outcome tokens and the shape of a matrix
- * result. The names and tokens are a fixed contract (issue 6): scripts compare them.
+ * result. The names and tokens are a fixed contract (docs/LAB.md, "The matrix"): scripts compare them.
  * @packageDocumentation
  */
 import type { LockKind } from '../index.js';

@@ -75,9 +75,9 @@ export interface Measured {
 
 /** One scenario: a name from the fixed list and an experiment per kind. */
 export interface Scenario {
-  /** Fixed name (issue 6). */
+  /** Fixed name (one of SCENARIO_TOKENS in types.ts). */
   name: ScenarioName;
-  /** What it measures, in one sentence (for docs and `matrix --list`). */
+  /** What it measures, in one sentence (for docs and `syslocks-lab scenarios`). */
   summary: string;
   /** Runs the experiment for `ctx.kind` with real processes, threads and files. */
   run(ctx: CellContext): Promise<Measured>;
