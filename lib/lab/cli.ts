@@ -25,6 +25,8 @@ import { LiveLine, painter, useColour } from './term.js';
 import { tryCommand } from './try.js';
 import { ALL_KINDS, SCENARIO_NAMES, type LabKind, type ScenarioName } from './types.js';
 import type { LockerType } from './controller.js';
+import { controllerCommand } from './controller-cli.js';
+import { lockerCommand } from './remote-locker.js';
 
 const USAGE = `usage: syslocks-lab [command] [options]
 
@@ -39,6 +41,10 @@ const USAGE = `usage: syslocks-lab [command] [options]
                  write/re-read under the lock on an overlapped schedule; counts races
   counter [--workers N] [--iterations M] [--kind K] [--no-lock] [--dir D] [--json]
                  N processes increment one file M times each under the lock
+  controller SCHEDULE [--json]
+                 drive local and remote lockers by a timed schedule; timeline + holds
+  locker --listen [HOST:]PORT [--token-file F]
+                 a locker a remote controller drives over TCP (token required)
   scenarios      list the scenarios and what each measures
 
 kinds: flock, posix, ofd, windows (hold/try also: auto)
@@ -247,6 +253,10 @@ export async function main(argv: string[]): Promise<number> {
         return await counterCommand(rest);
       case 'scenarios':
         return scenariosCommand();
+      case 'controller':
+        return await controllerCommand(rest);
+      case 'locker':
+        return await lockerCommand(rest);
       case 'help':
       case '--help':
       case '-h':
