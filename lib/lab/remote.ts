@@ -107,8 +107,15 @@ export function serveLocker(opts: ServeOptions): Promise<LockerServer> {
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setKeepAlive(true, 10_000);
     socket.setNoDelay(true);
+    let refused = false;
+    // Answers once, then reads nothing more from this peer (later lines are dropped).
     const refuse = (why: string): void => {
+      if (refused) return;
+      refused = true;
+      rl.close();
+      clearTimeout(helloTimer);
       log(`refused ${peer}: ${why}`);
+      if (session) session.core?.close();
       socket.end(JSON.stringify({ error: why }) + '\n');
       setTimeout(() => socket.destroy(), 200).unref();
     };
@@ -122,6 +129,9 @@ export function serveLocker(opts: ServeOptions): Promise<LockerServer> {
     socket.on('data', guard);
     let session: Session | null = null;
     const rl = createInterface({ input: socket });
+    rl.on('error', () => {
+      /* the socket's own 'close' ends the session */
+    });
     socket.on('error', () => {
       /* 'close' follows and ends the session */
     });
@@ -135,6 +145,7 @@ export function serveLocker(opts: ServeOptions): Promise<LockerServer> {
       }
     });
     rl.on('line', (line) => {
+      if (refused) return;
       if (!session) {
         clearTimeout(helloTimer);
         let hello: { hello?: unknown; token?: unknown; file?: unknown; kind?: unknown };
