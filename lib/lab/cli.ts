@@ -18,7 +18,7 @@ import { choiceOption, intOption, numberOption, parseArgs, rangeOption, UsageErr
 import { runCounter } from './counter.js';
 import { hold } from './hold.js';
 import { availableKinds, runMatrix } from './matrix.js';
-import { runRace, type RaceResult } from './race.js';
+import { raceCommand } from './race-cli.js';
 import { formatJson, formatMarkdown, formatTable } from './report.js';
 import { SCENARIOS } from './scenarios/index.js';
 import { LiveLine, painter, useColour } from './term.js';
@@ -37,7 +37,8 @@ const USAGE = `usage: syslocks-lab [command] [options]
                  take a lock and keep it until Enter or Ctrl-C
   try FILE [--kind K] [--mode M] [--range START:LENGTH] [--wait] [--timeout MS]
                  is it free? if not, who holds it (pid + command); --wait waits for it
-  race [--workers N] [--kind K[,K]] [--worker-type thread|process[,..]] [--period MS] [--rounds R] [--json]
+  race [--lock none|mutex|flock|posix|ofd[,..]] [--worker-type thread|process[,..]] [--all]
+       [--workers N] [--period MS] [--rounds R] [--force-write] [--json]
                  write/re-read under the lock on an overlapped schedule; counts races
   counter [--workers N] [--iterations M] [--kind K] [--no-lock] [--dir D] [--json]
                  N processes increment one file M times each under the lock
@@ -150,54 +151,6 @@ async function tryCmd(argv: string[]): Promise<number> {
     ...(range ? { range } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
-}
-
-async function raceCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['workers', 'kind', 'worker-type', 'period', 'rounds'], ['json']);
-  const kinds = kindList(args.values.get('kind'), 'kind');
-  const types = (args.values.get('worker-type') ?? 'thread,process').split(',') as LockerType[];
-  for (const t of types)
-    if (t !== 'thread' && t !== 'process') throw new UsageError(`--worker-type: '${t}' is not thread or process`);
-  const workers = intOption(args, 'workers', 4, 2);
-  const paint = painter(useColour(process.stdout));
-  const live = new LiveLine(process.stderr);
-  const results: RaceResult[] = [];
-  for (const kind of kinds) {
-    for (const workerType of types) {
-      live.update(`race: ${kind} × ${workerType} ...`);
-      results.push(
-        await runRace({
-          workers,
-          kind,
-          workerType,
-          periodMs: intOption(args, 'period', 20),
-          rounds: intOption(args, 'rounds', 10),
-        }),
-      );
-    }
-  }
-  live.clear();
-  if (args.switches.has('json')) {
-    process.stdout.write(JSON.stringify(results, null, 2) + '\n');
-    return 0;
-  }
-  const rows = results.map((r) => {
-    const exp = r.racesExpected === null ? '?' : r.racesExpected ? 'yes' : 'no';
-    const ok = r.racesExpected === null || r.racesExpected === r.racesSeen > 0;
-    const seen = `${r.racesSeen}/${r.accesses}`;
-    return `${r.kind.padEnd(6)} ${r.workerType.padEnd(8)} ${exp.padEnd(15)} ${ok ? paint('green', seen.padEnd(11)) : paint('red', seen.padEnd(11))} ${(r.durationMs / 1000).toFixed(2)} s${r.row ? `  (SEMANTICS.md row ${r.row})` : ''}`;
-  });
-  process.stdout.write(
-    [
-      `race: ${workers} workers × ${(results[0]?.accesses ?? 0) / workers} rounds of lock, write signature, pause, re-read, unlock`,
-      '',
-      'kind   type     races expected  races seen  time',
-      ...rows,
-      '',
-    ].join('\n'),
-  );
-  for (const r of results) if (r.example) process.stdout.write(`  e.g. ${r.kind}/${r.workerType}: ${r.example}\n`);
-  return results.every((r) => r.racesExpected === null || r.racesExpected === r.racesSeen > 0) ? 0 : 1;
 }
 
 async function counterCommand(argv: string[]): Promise<number> {
