@@ -26,6 +26,7 @@ import { tryCommand } from './try.js';
 import { ALL_KINDS, SCENARIO_NAMES, type LabKind, type ScenarioName } from './types.js';
 import type { LockerType } from './controller.js';
 import { controllerCommand } from './controller-cli.js';
+import { counterTerminalCommand, isCounterTerminal } from './counter-terminal.js';
 import { lockerCommand } from './remote-locker.js';
 
 const USAGE = `usage: syslocks-lab [command] [options]
@@ -42,6 +43,8 @@ const USAGE = `usage: syslocks-lab [command] [options]
                  write/re-read under the lock on an overlapped schedule; counts races
   counter [--workers N] [--iterations M] [--kind K] [--no-lock] [--dir D] [--json]
                  N processes increment one file M times each under the lock
+  counter init|worker|verify --dir D [--id N --iterations M] [--lock-timeout MS]
+                 the same counter for workers started separately (one per terminal)
   controller SCHEDULE [--json]
                  drive local and remote lockers by a timed schedule; timeline + holds
   locker --listen [HOST:]PORT [--token-file F]
@@ -203,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'race':
         return await raceCommand(rest);
       case 'counter':
-        return await counterCommand(rest);
+        return isCounterTerminal(rest) ? await counterTerminalCommand(rest) : await counterCommand(rest);
       case 'scenarios':
         return scenariosCommand();
       case 'controller':
