@@ -81,6 +81,15 @@ const LINUX: Record<ScenarioName, Row> = {
     posix: e('new-file-unlocked', '19'),
     ofd: e('new-file-unlocked', '19'),
   },
+  // Outside contenders use the same system calls: python3 fcntl.flock and flock(1) are
+  // flock(2); fcntl.lockf is F_SETLK (a POSIX lock); F_OFD_SETLK is an OFD lock; sqlite3
+  // takes POSIX byte-range locks. Row 14: flock and fcntl locks are independent on a
+  // local fs; row 1 and 14: POSIX and OFD locks of two processes conflict.
+  python_flock_contender: { flock: e('conflict', '14'), posix: e('granted', '14'), ofd: e('granted', '14') },
+  python_lockf_contender: { flock: e('granted', '14'), posix: e('conflict', '1'), ofd: e('conflict', '14') },
+  python_ofd_contender: { flock: e('granted', '14'), posix: e('conflict', '14'), ofd: e('conflict', '1') },
+  flock1_contender: { flock: e('conflict', '1'), posix: e('granted', '14'), ofd: e('granted', '14') },
+  sqlite3_contender: { flock: e('granted', '14'), posix: e('conflict', '1'), ofd: e('conflict', '14') },
 };
 
 /**

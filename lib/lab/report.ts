@@ -22,9 +22,14 @@ export function mismatches(m: MatrixResult): { scenario: ScenarioName; kind: Lab
   const out: { scenario: ScenarioName; kind: LabKind; cell: CellResult }[] = [];
   for (const [scenario, row] of rows(m)) {
     for (const [kind, cell] of Object.entries(row) as [LabKind, CellResult][])
-      if (!cell.matches) out.push({ scenario, kind, cell });
+      if (!cell.matches && cell.outcome !== 'skipped') out.push({ scenario, kind, cell });
   }
   return out;
+}
+
+/** `skipped (no python3)`: a cell whose tool is not installed (not a mismatch). */
+function skippedText(c: CellResult): string {
+  return `skipped (${c.detail.replace(/ \[expected .*$/, '')})`;
 }
 
 function header(m: MatrixResult): string {
@@ -43,6 +48,7 @@ export function formatTable(m: MatrixResult, colour: boolean, elapsedMs?: number
   const kinds = kindsOf(m);
   const text = (c: CellResult | undefined): string => {
     if (!c) return '';
+    if (c.outcome === 'skipped') return paint('dim', skippedText(c));
     if (c.matches) return paint(c.outcome === 'n/a' ? 'dim' : 'green', c.outcome);
     if (c.outcome === 'error') return paint('yellow', `error (exp ${c.expected ?? '?'})`);
     return paint('red', `${c.outcome} ≠ ${c.expected ?? '?'}`);
@@ -65,7 +71,13 @@ export function formatTable(m: MatrixResult, colour: boolean, elapsedMs?: number
 export function formatMarkdown(m: MatrixResult, elapsedMs?: number): string {
   const kinds = kindsOf(m);
   const cell = (c: CellResult | undefined): string =>
-    !c ? '' : c.matches ? c.outcome : `**${c.outcome}** ✗ (expected ${c.expected ?? '?'})`;
+    !c
+      ? ''
+      : c.outcome === 'skipped'
+        ? skippedText(c)
+        : c.matches
+          ? c.outcome
+          : `**${c.outcome}** ✗ (expected ${c.expected ?? '?'})`;
   const out = [
     `Measured by \`syslocks-lab matrix\` on ${header(m)}.`,
     '',

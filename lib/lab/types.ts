@@ -31,6 +31,8 @@ export type OutcomeToken =
   | 'ebadf'
   | 'new-file-unlocked'
   | 'new-file-locked'
+  | 'one-way'
+  | 'skipped'
   | 'error';
 
 /** The fixed scenario names, in table row order, each with the tokens it may report. */
@@ -55,6 +57,13 @@ export const SCENARIO_TOKENS = {
   getlk_reports: ['pid', 'pid-minus-1', 'invisible', 'n/a'],
   exclusive_on_readonly_fd: ['granted', 'ebadf', 'n/a'],
   rename_replaced_file: ['new-file-unlocked', 'new-file-locked'],
+  // Outside contenders (scenarios/outside.ts): each side's lock excludes the other
+  // (conflict), neither does (granted), only one does (one-way), or the tool is missing.
+  python_flock_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
+  python_lockf_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
+  python_ofd_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
+  flock1_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
+  sqlite3_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
 } as const satisfies Record<string, readonly OutcomeToken[]>;
 
 /** One of the fixed scenario names. */

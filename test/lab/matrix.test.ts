@@ -49,7 +49,7 @@ describe.skipIf(process.platform !== 'linux')('matrix on this machine', () => {
         .map(([k, c]) => `${s}/${k}: measured ${c.outcome}, expected ${c.expected}: ${c.detail}`),
     );
     expect(mismatches).toEqual([]);
-    expect(table).toContain('60/60 cells match the documented semantics');
+    expect(table).toContain('75/75 cells match the documented semantics');
   });
 
   it('measures each cell now: details name the pids of this run, and repeated runs differ in them', async () => {

@@ -7,10 +7,13 @@ import type { Scenario } from './common.js';
 import { contentionScenarios } from './contention.js';
 import { interactionScenarios } from './interaction.js';
 import { opScenarios } from './ops.js';
+import { outsideScenarios } from './outside.js';
 import { releaseScenarios } from './release.js';
 
 const byName = new Map<ScenarioName, Scenario>(
-  [...contentionScenarios, ...interactionScenarios, ...releaseScenarios, ...opScenarios].map((s) => [s.name, s]),
+  [...contentionScenarios, ...interactionScenarios, ...releaseScenarios, ...opScenarios, ...outsideScenarios].map(
+    (s) => [s.name, s],
+  ),
 );
 
 /** All scenarios in table order. */
