@@ -28,6 +28,7 @@ import type { LockerType } from './controller.js';
 import { controllerCommand } from './controller-cli.js';
 import { counterTerminalCommand, isCounterTerminal } from './counter-terminal.js';
 import { lockerCommand } from './remote-locker.js';
+import { occCommand } from './occ.js';
 
 const USAGE = `usage: syslocks-lab [command] [options]
 
@@ -45,6 +46,8 @@ const USAGE = `usage: syslocks-lab [command] [options]
                  N processes increment one file M times each under the lock
   counter init|worker|verify --dir D [--id N --iterations M] [--lock-timeout MS]
                  the same counter for workers started separately (one per terminal)
+  occ [--writers N] [--commits M] [--work MS] [--kind K] [--mode occ|lock|both] [--json]
+                 optimistic commits (version check + jittered retry) vs the same under a lock
   controller SCHEDULE [--json]
                  drive local and remote lockers by a timed schedule; timeline + holds
   locker --listen [HOST:]PORT [--token-file F]
@@ -213,6 +216,8 @@ export async function main(argv: string[]): Promise<number> {
         return await controllerCommand(rest);
       case 'locker':
         return await lockerCommand(rest);
+      case 'occ':
+        return await occCommand(rest);
       case 'help':
       case '--help':
       case '-h':
