@@ -218,8 +218,9 @@ async function measure(tool: Tool, ctx: CellContext): Promise<Measured> {
   } finally {
     await held.release();
   }
-  // 2. syslocks holds; the tool tries.
-  await must(a, 'lock write', log);
+  // 2. syslocks holds; the tool tries. The tool's holder has exited, but on a FUSE
+  // filesystem its release reaches the server asynchronously: wait for it (bounded).
+  await must(a, 'lock write wait timeout=5000', log);
   const t = await tryWithTool(tool, exe, toolPath);
   log.push(`${tool.label} (pid ${t.pid}) try: ${t.result}${t.said ? ` ("${t.said}")` : ''}`);
   await must(a, 'unlock', log);
