@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Controller } from '../dist/lab/controller.js';
+import { Controller } from 'syslocks/lab'; // = dist/lab/index.js, the package's ./lab export
 
 const dir = mkdtempSync(join(tmpdir(), 'controller-story-'));
 

@@ -12,9 +12,12 @@
 import { UsageError, wantsHelp } from './args.js';
 import { cleanupAll } from './cleanup.js';
 import { commandHelp, type Subcommand } from './command.js';
+import { controllerCommand } from './commands/controller.js';
 import { counterCommand } from './commands/counter.js';
 import { holdCommand } from './commands/hold.js';
+import { lockerCommand } from './commands/locker.js';
 import { matrixCommand } from './commands/matrix.js';
+import { occCommand } from './commands/occ.js';
 import { raceCommand } from './commands/race.js';
 import { scenariosCommand } from './commands/scenarios.js';
 import { tryCommand } from './commands/try.js';
@@ -26,6 +29,9 @@ export const COMMANDS: readonly Subcommand[] = [
   tryCommand,
   raceCommand,
   counterCommand,
+  occCommand,
+  controllerCommand,
+  lockerCommand,
   scenariosCommand,
 ];
 

@@ -10,125 +10,31 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
-import type { LockKind } from '../index.js';
 import { killTree, spawnTracked } from './cleanup.js';
-import { nowMs, type Report } from './locker.js';
+import { nowMs, type LockerKind, type Report } from './locker.js';
+import { LockerHandle, type Locker, type LockerType } from './locker-handle.js';
+import { connectRemote, type RemoteLockerSpec } from './remote.js';
+
+export type { Locker, LockerType, ReplyBounds } from './locker-handle.js';
+export type { RemoteLockerSpec } from './remote.js';
 
 /** Where the compiled locker entries live (next to this file, in dist/lab). */
 export const LOCKER_MAIN = join(__dirname, 'locker-main.js');
 /** The worker-thread entry. */
 export const LOCKER_WORKER = join(__dirname, 'locker-worker.js');
 
-/** A process or a worker thread. */
-export type LockerType = 'process' | 'thread';
-
-/** How to start a locker. */
+/** How to start a local locker. */
 export interface LockerSpec {
   /** The file its commands work on. */
   file: string;
-  /** Its default lock kind. */
-  kind: LockKind;
+  /** Its default lock kind (`mutex`: the lab's in-process mutex). */
+  kind: LockerKind;
   /** Process (default) or worker thread of the controller's process. */
   type?: LockerType;
   /** A label for reports and errors. */
   name?: string;
-}
-
-/** A running locker. */
-export interface Locker {
-  /** Label. */
-  readonly name: string;
-  /** The pid its reports carry (the controller's own pid for a thread). */
-  readonly pid: number;
-  /** Process or thread. */
-  readonly type: LockerType;
-  /** Every report received so far, in order. */
-  readonly log: readonly Report[];
-  /** Sends one command; resolves with its report, rejects after `timeoutMs` (default 5000). */
-  send(command: string, timeoutMs?: number): Promise<Report>;
-  /** Sends `stop` and waits for the locker to end (kills it if it does not, bounded). */
-  stop(): Promise<void>;
-  /** Kills it at once (SIGKILL / worker terminate) and waits until it is gone. */
-  kill(): Promise<void>;
-  /** True once it has ended. */
-  readonly ended: boolean;
-}
-
-interface Pending {
-  resolve: (r: Report) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-class LockerHandle implements Locker {
-  readonly name: string;
-  readonly type: LockerType;
-  pid = -1;
-  readonly log: Report[] = [];
-  ended = false;
-  readonly #pending: Pending[] = [];
-  readonly #write: (line: string) => void;
-  readonly #terminate: () => void;
-  readonly #exited: Promise<void>;
-  #endExited!: () => void;
-
-  constructor(name: string, type: LockerType, write: (line: string) => void, terminate: () => void) {
-    this.name = name;
-    this.type = type;
-    this.#write = write;
-    this.#terminate = terminate;
-    this.#exited = new Promise((r) => (this.#endExited = r));
-  }
-
-  onReport(r: Report): void {
-    this.log.push(r);
-    const p = this.#pending.shift();
-    if (!p) return;
-    clearTimeout(p.timer);
-    p.resolve(r);
-  }
-
-  onExit(why: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    for (const p of this.#pending.splice(0)) {
-      clearTimeout(p.timer);
-      p.reject(new Error(`locker ${this.name} (pid ${this.pid}) ended (${why}) before reporting`));
-    }
-    this.#endExited();
-  }
-
-  send(command: string, timeoutMs = 5000): Promise<Report> {
-    if (this.ended) return Promise.reject(new Error(`locker ${this.name} has ended; cannot send '${command}'`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.#pending.findIndex((p) => p.timer === timer);
-        if (i >= 0) this.#pending.splice(i, 1);
-        reject(new Error(`locker ${this.name} (pid ${this.pid}): no report for '${command}' within ${timeoutMs} ms`));
-        // Its queue is now out of step with ours: it cannot be trusted any more.
-        void this.kill();
-      }, timeoutMs);
-      this.#pending.push({ resolve, reject, timer });
-      this.#write(command);
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.ended) return;
-    try {
-      await this.send('stop', 2000);
-    } catch {
-      /* killed below */
-    }
-    await Promise.race([this.#exited, new Promise((r) => setTimeout(r, 1000).unref())]);
-    if (!this.ended) await this.kill();
-  }
-
-  async kill(): Promise<void> {
-    if (this.ended) return;
-    this.#terminate();
-    await Promise.race([this.#exited, new Promise((r) => setTimeout(r, 3000).unref())]);
-  }
+  /** Threads only: the buffer of `kind=mutex`; threads given the same buffer exclude each other. */
+  mutex?: SharedArrayBuffer;
 }
 
 function startProcess(spec: LockerSpec, name: string, epoch: number, timeoutMs: number): Promise<LockerHandle> {
@@ -142,6 +48,7 @@ function startProcess(spec: LockerSpec, name: string, epoch: number, timeoutMs: 
   const handle = new LockerHandle(
     name,
     'process',
+    epoch,
     (line) => child.stdin.write(line + '\n'),
     () => killTree(child),
   );
@@ -181,10 +88,13 @@ function startProcess(spec: LockerSpec, name: string, epoch: number, timeoutMs: 
 }
 
 function startThread(spec: LockerSpec, name: string, epoch: number, timeoutMs: number): Promise<LockerHandle> {
-  const worker = new Worker(LOCKER_WORKER, { workerData: { file: spec.file, kind: spec.kind, epoch } });
+  const worker = new Worker(LOCKER_WORKER, {
+    workerData: { file: spec.file, kind: spec.kind, epoch, ...(spec.mutex ? { mutex: spec.mutex } : {}) },
+  });
   const handle = new LockerHandle(
     name,
     'thread',
+    epoch,
     (line) => worker.postMessage(line),
     () => void worker.terminate(),
   );
@@ -235,6 +145,18 @@ export class Controller {
       (spec.type ?? 'process') === 'thread'
         ? await startThread(spec, name, this.epoch, timeoutMs)
         : await startProcess(spec, name, this.epoch, timeoutMs);
+    this.#lockers.push(handle);
+    return handle;
+  }
+
+  /**
+   * Connects to a remote `syslocks-lab locker --listen HOST:PORT`, authenticates with
+   * the token, and hands it this controller's time zero (corrected for the clock offset
+   * measured during the handshake). Bounded by `timeoutMs` (default 10 s).
+   */
+  async connect(spec: RemoteLockerSpec, timeoutMs = 10_000): Promise<Locker> {
+    const name = spec.name ?? `L${++this.#count}`;
+    const handle = await connectRemote({ ...spec, name }, this.epoch, timeoutMs);
     this.#lockers.push(handle);
     return handle;
   }

@@ -98,6 +98,15 @@ const LINUX: Record<ScenarioName, Row> = {
   overlay_copy_up_keeps_lock: {},
   overlay_lower_bypass: {},
   overlay_upper_bypass: {},
+  // Outside contenders use the same system calls: python3 fcntl.flock and flock(1) are
+  // flock(2); fcntl.lockf is F_SETLK (a POSIX lock); F_OFD_SETLK is an OFD lock; sqlite3
+  // takes POSIX byte-range locks. Row 14: flock and fcntl locks are independent on a
+  // local fs; row 1 and 14: POSIX and OFD locks of two processes conflict.
+  python_flock_contender: { flock: e('conflict', '14'), posix: e('granted', '14'), ofd: e('granted', '14') },
+  python_lockf_contender: { flock: e('granted', '14'), posix: e('conflict', '1'), ofd: e('conflict', '14') },
+  python_ofd_contender: { flock: e('granted', '14'), posix: e('conflict', '14'), ofd: e('conflict', '1') },
+  flock1_contender: { flock: e('conflict', '1'), posix: e('granted', '14'), ofd: e('granted', '14') },
+  sqlite3_contender: { flock: e('granted', '14'), posix: e('conflict', '1'), ofd: e('conflict', '14') },
 };
 
 /**
@@ -118,18 +127,28 @@ export function interactionKinds(scenario: ScenarioName): [LabKind, LabKind] | n
 }
 
 /**
- * Whether `race` should see races for a kind and worker type on `platform`
- * (null: not documented). Linux: only POSIX locks between worker threads fail to
+ * Whether `race` should see races for a lock and worker type on `platform`
+ * (null: not documented). Linux: with no lock every combination races; the lab's
+ * in-process mutex excludes threads that share its buffer but not processes (each
+ * has its own); of the OS locks only POSIX locks between worker threads fail to
  * exclude, because the threads of a process share its POSIX locks (row 3, P13);
  * processes are separate owners for every kind (row 1), and flock/OFD locks belong
  * to each worker's own open file description (rows 1 and 3).
  */
 export function raceExpectationFor(
   platform: string,
-  kind: LabKind,
+  kind: LabKind | 'mutex' | 'none',
   workerType: 'thread' | 'process',
-): { races: boolean; row: string } | null {
+): { races: boolean; row: string | null; why: string } | null {
+  if (kind === 'none') return { races: true, row: null, why: 'nothing excludes' };
+  if (kind === 'mutex')
+    return workerType === 'thread'
+      ? { races: false, row: null, why: 'the threads share one mutex buffer' }
+      : { races: true, row: null, why: 'each process has its own mutex' };
   if (platform !== 'linux' || kind === 'windows') return null;
-  if (workerType === 'thread') return { races: kind === 'posix', row: '3' };
-  return { races: false, row: '1' };
+  if (workerType === 'thread')
+    return kind === 'posix'
+      ? { races: true, row: '3', why: 'threads share the process’s POSIX locks' }
+      : { races: false, row: '3', why: 'one open file description per thread' };
+  return { races: false, row: '1', why: 'separate processes are separate owners' };
 }

@@ -5,8 +5,7 @@
  * @packageDocumentation
  */
 import { createInterface } from 'node:readline';
-import { LockerCore, nowMs, type Report } from './locker.js';
-import type { LockKind } from '../index.js';
+import { LockerCore, nowMs, type LockerKind, type Report } from './locker.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,7 +17,7 @@ if (!file) {
   process.stderr.write('usage: locker-main --file F [--kind K] [--epoch MS]\n');
   process.exit(2);
 }
-const core = new LockerCore(file, (arg('kind') ?? 'ofd') as LockKind, Number(arg('epoch') ?? nowMs()));
+const core = new LockerCore(file, (arg('kind') ?? 'ofd') as LockerKind, Number(arg('epoch') ?? nowMs()));
 const out = (r: Report | { ready: true; pid: number }): void => {
   process.stdout.write(JSON.stringify(r) + '\n');
 };

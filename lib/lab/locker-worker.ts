@@ -5,15 +5,16 @@
  * @packageDocumentation
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { LockerCore } from './locker.js';
-import type { LockKind } from '../index.js';
+import { LockerCore, type LockerKind } from './locker.js';
 
 /** What the worker receives as `workerData`. */
 export interface LockerWorkerData {
   /** The file the locker works on. */
   file: string;
   /** Its default lock kind. */
-  kind: LockKind;
+  kind: LockerKind;
+  /** The buffer of `kind=mutex`, shared with the other threads it must exclude. */
+  mutex?: SharedArrayBuffer;
   /** The controller's time zero, ms. */
   epoch: number;
 }
@@ -21,7 +22,7 @@ export interface LockerWorkerData {
 const data = workerData as LockerWorkerData;
 const port = parentPort;
 if (port) {
-  const core = new LockerCore(data.file, data.kind, data.epoch);
+  const core = new LockerCore(data.file, data.kind, data.epoch, data.mutex);
   port.on('message', (line: unknown) => {
     core.push(String(line), (r) => {
       port.postMessage(r);

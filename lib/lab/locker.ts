@@ -12,63 +12,22 @@
  *
  * and, for the lab's experiments: `open NAME [ro] [path=P]`, `close NAME`,
  * `getlk read|write [fd=NAME] [range=S:L] [ofd]`, `readfile`, `spawnchild fd=NAME`,
- * `killchild`, `sig [pause=MS]` (write this locker's signature, pause, re-read) and
+ * `killchild`, `sig [pause=MS] [writeat=T]` (write this locker's signature as a JSON
+ * record, pause, re-read; `writeat` delays the write to T ms after the epoch) and
  * `sleep MS`. `at T` delays the command until T ms after the controller's epoch;
- * commands run strictly one after the other, in order.
+ * commands run strictly one after the other, in order. Besides the OS kinds, `kind=mutex`
+ * is the lab's in-process mutex ({@link SharedMutex}): lock modes are ignored, it is
+ * always exclusive, and it excludes only threads that share its buffer.
  * @packageDocumentation
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fsConstants, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
-import {
-  fcntlGetLockSync,
-  fcntlLockSync,
-  flockSync,
-  lock,
-  tryLock,
-  type FileLock,
-  type LockKind,
-  type LockMode,
-  type LockRange,
-} from '../index.js';
+import { fcntlGetLockSync, fcntlLockSync, flockSync, lock, tryLock, type FileLock } from '../index.js';
+import { parseCommand, type Command, type LockerKind } from './locker-command.js';
+import { MUTEX_BYTES, SharedMutex } from './mutex.js';
 
-/** A parsed command. */
-export interface Command {
-  /** The verb. */
-  op:
-    | 'lock'
-    | 'unlock'
-    | 'unlockif'
-    | 'stop'
-    | 'open'
-    | 'close'
-    | 'getlk'
-    | 'readfile'
-    | 'spawnchild'
-    | 'killchild'
-    | 'sig'
-    | 'sleep';
-  /** `read` / `write` for lock and getlk. */
-  mode?: LockMode;
-  /** Run at this many ms after the controller's epoch. */
-  at?: number;
-  /** Named fd (default `main`, opened read-write on first use). */
-  fd: string;
-  /** Lock kind override (default: the locker's kind). */
-  kind?: LockKind;
-  /** Byte range. */
-  range?: LockRange;
-  /** Wait for the lock instead of trying once. */
-  wait: boolean;
-  /** Bound of a wait, ms. */
-  timeout?: number;
-  /** open: read-only. getlk: use F_OFD_GETLK. */
-  flag: boolean;
-  /** open: a path other than the locker's file. sleep/sig: milliseconds. */
-  arg?: string;
-  /** The text the command came from. */
-  text: string;
-}
+export { parseCommand, parseRange, type Command, type LockerKind } from './locker-command.js';
 
 /** One report line. */
 export interface Report {
@@ -92,67 +51,29 @@ export interface Report {
   message?: string;
 }
 
-const KINDS = new Set<string>(['flock', 'posix', 'ofd', 'windows']);
-const OPS = new Set<string>([
-  'lock',
-  'unlock',
-  'unlockif',
-  'stop',
-  'open',
-  'close',
-  'getlk',
-  'readfile',
-  'spawnchild',
-  'killchild',
-  'sig',
-  'sleep',
-]);
-
-/** Parses `S:L` into a range. */
-export function parseRange(text: string): LockRange {
-  const m = /^(\d+):(\d+)$/.exec(text);
-  if (!m) throw new Error(`bad range '${text}' (expected START:LENGTH)`);
-  const num = (s: string): number | bigint => (BigInt(s) > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(s) : Number(s));
-  return { start: num(m[1]!), length: num(m[2]!) };
-}
-
-/** Parses one command line. Throws an Error with a readable message on bad input. */
-export function parseCommand(text: string): Command {
-  const words = text.trim().split(/\s+/).filter(Boolean);
-  const op = words.shift();
-  if (!op || !OPS.has(op)) throw new Error(`unknown command '${text}'`);
-  const cmd: Command = { op: op as Command['op'], fd: 'main', wait: false, flag: false, text: text.trim() };
-  if (op === 'open' || op === 'close') {
-    const name = words.shift();
-    if (!name || !/^\w+$/.test(name)) throw new Error(`'${op}' needs an fd name`);
-    cmd.fd = name;
-  }
-  while (words.length) {
-    const w = words.shift()!;
-    if (w === 'read' || w === 'write') cmd.mode = w === 'read' ? 'shared' : 'exclusive';
-    else if (w === 'at') cmd.at = Number(words.shift());
-    else if (w === 'wait') cmd.wait = true;
-    else if (w === 'ro' || w === 'ofd') cmd.flag = true;
-    else if (w.startsWith('fd=')) cmd.fd = w.slice(3);
-    else if (w.startsWith('kind=') && KINDS.has(w.slice(5))) cmd.kind = w.slice(5) as LockKind;
-    else if (w.startsWith('range=')) cmd.range = parseRange(w.slice(6));
-    else if (w.startsWith('timeout=')) cmd.timeout = Number(w.slice(8));
-    else if (w.startsWith('path=')) cmd.arg = w.slice(5);
-    else if (w.startsWith('pause=')) cmd.arg = w.slice(6);
-    else if (op === 'sleep' && /^\d+$/.test(w)) cmd.arg = w;
-    else throw new Error(`unexpected '${w}' in '${text}'`);
-  }
-  if ((op === 'lock' || op === 'getlk') && !cmd.mode) throw new Error(`'${op}' needs read or write`);
-  if (cmd.at !== undefined && !Number.isFinite(cmd.at)) throw new Error(`bad 'at' in '${text}'`);
-  return cmd;
-}
-
 /** Milliseconds on the shared wall clock (sub-millisecond resolution). */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/** Sleeps `ms`; an abort ends the sleep early with the signal's reason. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 function errCode(err: unknown): string {
   return (err as { code?: string } | null)?.code ?? 'ERROR';
@@ -164,10 +85,12 @@ function errCode(err: unknown): string {
  */
 export class LockerCore {
   readonly #file: string;
-  readonly #kind: LockKind;
+  readonly #kind: LockerKind;
   readonly #epoch: number;
+  readonly #mutex: SharedMutex;
+  readonly #abort = new AbortController();
   readonly #fds = new Map<string, number>();
-  readonly #held = new Map<string, FileLock>();
+  readonly #held = new Map<string, FileLock | 'mutex'>();
   readonly #children: ChildProcess[] = [];
   #seq = 0;
   #chain: Promise<void> = Promise.resolve();
@@ -177,11 +100,14 @@ export class LockerCore {
    * @param file - the file every command works on (unless `open ... path=`).
    * @param kind - the default lock kind.
    * @param epoch - the controller's time zero (ms on the wall clock); `at T` is relative to it.
+   * @param mutexBuffer - the buffer of `kind=mutex` (share it between worker threads to make
+   *   them exclude each other); default: a buffer of this locker's own.
    */
-  constructor(file: string, kind: LockKind, epoch: number) {
+  constructor(file: string, kind: LockerKind, epoch: number, mutexBuffer?: SharedArrayBuffer) {
     this.#file = file;
     this.#kind = kind;
     this.#epoch = epoch;
+    this.#mutex = new SharedMutex(mutexBuffer ?? new SharedArrayBuffer(MUTEX_BYTES));
   }
 
   /** True after `stop`. */
@@ -198,7 +124,8 @@ export class LockerCore {
       try {
         const cmd = parseCommand(line);
         text = cmd.text;
-        if (cmd.at !== undefined) await sleep(this.#epoch + cmd.at - nowMs());
+        if (this.#abort.signal.aborted) throw new Error('locker closed: command not run');
+        if (cmd.at !== undefined) await sleep(this.#epoch + cmd.at - nowMs(), this.#abort.signal);
         report = await this.#run(cmd);
       } catch (err) {
         report = { result: 'error', code: errCode(err), message: (err as Error).message };
@@ -214,8 +141,19 @@ export class LockerCore {
     });
   }
 
+  /**
+   * Ends this locker for good: queued and sleeping commands are not run, a pending
+   * wait is aborted, and every fd is closed (which releases every lock it holds).
+   * Used when the transport to the controller is lost.
+   */
+  close(): void {
+    this.#abort.abort(new Error('locker closed: its controller went away'));
+    this.cleanup();
+  }
+
   /** Closes every fd and kills spawned children (used on stop and on transport end). */
   cleanup(): void {
+    if ([...this.#held.values()].includes('mutex')) this.#mutex.unlock();
     for (const child of this.#children) if (child.exitCode === null) child.kill('SIGKILL');
     for (const fd of this.#fds.values()) {
       try {
@@ -235,6 +173,19 @@ export class LockerCore {
       this.#fds.set(name, fd);
     }
     return fd;
+  }
+
+  async #lockMutex(cmd: Command, key: string): Promise<Omit<Report, 'seq' | 'cmd' | 'pid' | 'threadId' | 't'>> {
+    if (this.#held.has(key)) return { result: 'error', code: 'EDEADLK', message: 'mutex already held by this locker' };
+    try {
+      if (cmd.wait) await this.#mutex.lock(cmd.timeout ?? Infinity, this.#abort.signal);
+      else if (!this.#mutex.tryLock()) return { result: 'conflict', code: 'EAGAIN' };
+    } catch (err) {
+      const code = errCode(err);
+      return { result: code === 'ETIMEDOUT' ? 'timeout' : 'error', code, message: (err as Error).message };
+    }
+    this.#held.set(key, 'mutex');
+    return { result: 'granted' };
   }
 
   async #run(cmd: Command): Promise<Omit<Report, 'seq' | 'cmd' | 'pid' | 'threadId' | 't'>> {
@@ -257,11 +208,16 @@ export class LockerCore {
         return { result: 'done' };
       }
       case 'lock': {
+        if (kind === 'mutex') return this.#lockMutex(cmd, key);
         const fd = this.#fd(cmd.fd);
         const opts = { kind, mode: cmd.mode!, ...(cmd.range ? { range: cmd.range } : {}) };
         try {
           const got = cmd.wait
-            ? await lock(fd, { ...opts, ...(cmd.timeout !== undefined ? { timeout: cmd.timeout } : {}) })
+            ? await lock(fd, {
+                ...opts,
+                signal: this.#abort.signal,
+                ...(cmd.timeout !== undefined ? { timeout: cmd.timeout } : {}),
+              })
             : tryLock(fd, opts);
           if (!got) return { result: 'conflict', code: 'EAGAIN' };
           this.#held.set(key, got);
@@ -277,9 +233,11 @@ export class LockerCore {
         if (cmd.op === 'unlockif' && !held) return { result: 'not-held' };
         if (held && !cmd.range) {
           this.#held.delete(key);
-          held.release();
+          if (held === 'mutex') this.#mutex.unlock();
+          else held.release();
           return { result: 'released' };
         }
+        if (kind === 'mutex') return { result: 'not-held' };
         // A partial unlock, or an unlock by a non-owner: the raw OS call.
         const fd = this.#fd(cmd.fd);
         const range = cmd.range ?? {};
@@ -325,9 +283,11 @@ export class LockerCore {
       }
       case 'sig': {
         const fd = this.#fd(cmd.fd);
-        const sig = Buffer.from(`${process.pid}:${threadId}:${nowMs().toFixed(3)}`.padEnd(48, ' '));
+        if (cmd.writeAt !== undefined) await sleep(this.#epoch + cmd.writeAt - nowMs(), this.#abort.signal);
+        const record = JSON.stringify({ pid: process.pid, thread: threadId, t: Number(nowMs().toFixed(3)) });
+        const sig = Buffer.from(record.padEnd(72, ' '));
         writeSync(fd, sig, 0, sig.length, 0);
-        await sleep(Number(cmd.arg ?? 0));
+        await sleep(Number(cmd.arg ?? 0), this.#abort.signal);
         const back = Buffer.alloc(sig.length);
         readSync(fd, back, 0, back.length, 0);
         const same = back.equals(sig);
@@ -337,7 +297,7 @@ export class LockerCore {
         };
       }
       case 'sleep':
-        await sleep(Number(cmd.arg ?? 0));
+        await sleep(Number(cmd.arg ?? 0), this.#abort.signal);
         return { result: 'done' };
       case 'stop':
         this.#stopped = true;

@@ -27,6 +27,7 @@ export function hasErrors(m: MatrixResult): boolean {
 export function outcomeText(c: CellResult): string {
   if (c.outcome === 'not-visible') return 'n/a (not visible)';
   if (c.outcome === 'unsupported') return `unsupported (${c.errno ?? '?'})`;
+  if (c.outcome === 'skipped') return skippedText(c);
   return c.outcome;
 }
 
@@ -35,9 +36,14 @@ export function mismatches(m: MatrixResult): { scenario: ScenarioName; kind: Lab
   const out: { scenario: ScenarioName; kind: LabKind; cell: CellResult }[] = [];
   for (const [scenario, row] of rows(m)) {
     for (const [kind, cell] of Object.entries(row) as [LabKind, CellResult][])
-      if (!cell.matches) out.push({ scenario, kind, cell });
+      if (!cell.matches && cell.outcome !== 'skipped') out.push({ scenario, kind, cell });
   }
   return out;
+}
+
+/** `skipped (no python3)`: a cell whose tool is not installed (not a mismatch). */
+function skippedText(c: CellResult): string {
+  return `skipped (${c.detail.replace(/ \[expected .*$/, '')})`;
 }
 
 /** Words of `text` in lines of at most `width` columns, each after `indent`. */
@@ -88,6 +94,7 @@ export function formatTable(m: MatrixResult, colour: boolean, elapsedMs?: number
   const text = (c: CellResult | undefined): [string, string] => {
     if (!c) return ['', ''];
     const t = outcomeText(c);
+    if (c.outcome === 'skipped') return [t, paint('dim', t)];
     if (c.matches) return [t, paint(c.outcome === 'n/a' ? 'dim' : 'green', t)];
     if (c.outcome === 'error') return [`${t} ✗`, paint('yellow', `${t} ✗`)];
     return [`${t} ✗`, paint(c.outcome === 'not-visible' ? 'yellow' : 'red', `${t} ✗`)];
@@ -130,7 +137,11 @@ export function formatTable(m: MatrixResult, colour: boolean, elapsedMs?: number
 export function formatMarkdown(m: MatrixResult, elapsedMs?: number): string {
   const kinds = kindsOf(m);
   const cell = (c: CellResult | undefined): string =>
-    !c ? '' : c.matches ? outcomeText(c) : `**${outcomeText(c)}** ✗ (expected ${c.expected ?? '?'})`;
+    !c
+      ? ''
+      : c.outcome === 'skipped' || c.matches
+        ? outcomeText(c)
+        : `**${outcomeText(c)}** ✗ (expected ${c.expected ?? '?'})`;
   const out = [
     `Measured by \`syslocks-lab matrix\`: ${headerLines(m).join('; ')}.`,
     '',

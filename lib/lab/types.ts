@@ -39,6 +39,8 @@ export type OutcomeToken =
   | 'inconsistent'
   | 'not-visible'
   | 'unsupported'
+  | 'one-way'
+  | 'skipped'
   | 'error';
 
 /**
@@ -78,6 +80,13 @@ export const SCENARIO_TOKENS = {
   overlay_copy_up_keeps_lock: ['held', 'released', 'n/a'],
   overlay_lower_bypass: ['conflict', 'granted', 'n/a'],
   overlay_upper_bypass: ['conflict', 'granted', 'n/a'],
+  // Outside contenders (scenarios/outside.ts): each side's lock excludes the other
+  // (conflict), neither does (granted), only one does (one-way), or the tool is missing.
+  python_flock_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
+  python_lockf_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
+  python_ofd_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
+  flock1_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
+  sqlite3_contender: ['conflict', 'granted', 'one-way', 'skipped', 'n/a'],
 } as const satisfies Record<string, readonly OutcomeToken[]>;
 
 /** One of the fixed scenario names. */

@@ -124,9 +124,9 @@ describe.skipIf(process.platform !== 'linux')('one exit code whatever the output
       const agree = results.every((x) => x.racesExpected === null || x.racesExpected === x.racesSeen > 0);
       expect(j.code).toBe(agree ? 0 : 1);
       const t = await runCli(args);
-      const rows = [...t.stdout.matchAll(/^\w+\s+(?:thread|process)\s+(yes|no|\?)\s+(\d+)\/\d+/gm)];
+      const rows = [...t.stdout.matchAll(/^\w+\s+(?:thread|process)\s+(races|no races|\?)\s+(\d+)\/\d+/gm)];
       expect(rows).toHaveLength(2);
-      const tableAgrees = rows.every(([, exp, seen]) => exp === '?' || (exp === 'yes') === Number(seen) > 0);
+      const tableAgrees = rows.every(([, exp, seen]) => exp === '?' || (exp === 'races') === Number(seen) > 0);
       expect(t.code).toBe(tableAgrees ? 0 : 1);
     }
   });

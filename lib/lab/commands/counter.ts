@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { choiceOption, intOption, MAX_TIMER_MS, parseArgs } from '../args.js';
 import { availableKinds, noPositionals, type Subcommand } from '../command.js';
 import { runCounter } from '../counter.js';
+import { COUNTER_TERMINAL_USAGE, counterTerminalCommand, isCounterTerminal } from '../counter-terminal.js';
 import { runInfo } from '../runinfo.js';
 import { painter, useColour } from '../term.js';
 import { ALL_KINDS } from '../types.js';
@@ -18,7 +19,8 @@ export const MAX_COUNTER_ITERATIONS = 1_000_000;
 /** `counter`. */
 export const counterCommand: Subcommand = {
   name: 'counter',
-  synopsis: '[--workers N] [--iterations M] [--kind K] [--no-lock] [--dir D] [--timeout MS] [--json]',
+  synopsis:
+    '[--workers N] [--iterations M] [--kind K] [--no-lock] [--dir D] [--timeout MS] [--json] | init|worker|verify --dir D ...',
   summary: 'N processes increment one file M times each under the lock; the result must be exactly N × M',
   help: `  --workers N          processes (1-${MAX_COUNTER_WORKERS}, default 8)
   --iterations M       increments per process (1-${MAX_COUNTER_ITERATIONS}, default 100)
@@ -27,8 +29,12 @@ export const counterCommand: Subcommand = {
   --dir D              where to make the counter's temp dir (default the system temp dir)
   --timeout MS         bound of the whole run (1000-${MAX_TIMER_MS}, default 300000)
   --json               JSON on stdout (with versions, date and filesystem)
-exit: 0 exact, 1 lost updates or failure, 2 usage`,
+exit: 0 exact, 1 lost updates or failure, 2 usage
+
+Workers started separately (one per terminal) on one shared counter:
+${COUNTER_TERMINAL_USAGE.replace(/^usage: /, '')}`,
   async run(argv) {
+    if (isCounterTerminal(argv)) return counterTerminalCommand(argv);
     const args = parseArgs(argv, ['workers', 'iterations', 'kind', 'dir', 'timeout'], ['no-lock', 'json']);
     noPositionals(args);
     const offered = availableKinds();

@@ -7,6 +7,7 @@ import type { Scenario } from './common.js';
 import { contentionScenarios } from './contention.js';
 import { interactionScenarios } from './interaction.js';
 import { opScenarios } from './ops.js';
+import { outsideScenarios } from './outside.js';
 import { overlayScenarios } from './overlay.js';
 import { queryScenarios } from './query.js';
 import { releaseScenarios } from './release.js';
@@ -19,6 +20,7 @@ const byName = new Map<ScenarioName, Scenario>(
     ...opScenarios,
     ...queryScenarios,
     ...overlayScenarios,
+    ...outsideScenarios,
   ].map((s) => [s.name, s]),
 );
 
