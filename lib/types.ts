@@ -46,6 +46,18 @@ export interface LockOptions {
   mode?: LockMode;
   /** Omitted = the whole file. `flock` locks whole files only. */
   range?: LockRange;
+  /**
+   * Path targets: create the file when it is missing. Default `true`; `getLock`
+   * never creates.
+   */
+  create?: boolean;
+  /** Path targets: permission bits of a created file, before the umask. Default `0o666`. */
+  createMode?: number;
+  /**
+   * Path targets: `false` refuses a path whose last component is a symbolic link
+   * (`O_NOFOLLOW`; the error has code `'ELOOP'` and names the path). Default `true`.
+   */
+  followSymlinks?: boolean;
 }
 
 /** Options of calls that may wait. */
