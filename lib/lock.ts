@@ -18,6 +18,7 @@ import {
 } from './open.js';
 import {
   acquire,
+  acquiredId,
   fail,
   query,
   register,
@@ -112,8 +113,8 @@ function remaining(timeout: number, started: number): number {
  */
 function attempt(p: Prepared, req: Request): FileLock | null {
   try {
-    const [code, id] = acquire(req, tableOwns(p));
-    if (code === 0) return held(p, req, id!);
+    const code = acquire(req, tableOwns(p));
+    if (code === 0) return held(p, req, acquiredId());
     if (code !== EAGAIN_ERRNO) throw fail(code, req, 'try', native.lastWinError());
   } catch (err) {
     if (owned(p)) closeOwnedQuietly(req.fd);

@@ -53,10 +53,11 @@ export function fail(code: number, req: Request, op: Operation, winerror = 0): L
 // directly: a call without arguments skips the per-argument Node-API conversions.
 // The channel is this copy's own (native/channel.h): another copy of the library in
 // the same thread has its own buffer. Layout: int32 kind, fd, type, flags; int64
-// start, length, id.
+// start, length; float64 id.
 const requestBuffer = new ArrayBuffer(48);
 const requestI32 = new Int32Array(requestBuffer, 0, 4);
-const requestI64 = new BigInt64Array(requestBuffer, 16, 3);
+const requestI64 = new BigInt64Array(requestBuffer, 16, 2);
+const requestId = new Float64Array(requestBuffer, 32, 1);
 const channel = native.channel(requestBuffer);
 const OWNS_FD = 1;
 const FORGET = 2;
@@ -84,13 +85,17 @@ export function unlock(req: Request): void {
 }
 
 /** A held lock's id in the process-wide lock table (native/lock_table.h). */
-export type HeldId = bigint;
+export type HeldId = number;
 
-/** A non-blocking attempt that records the grant: `[0, id]` or `[code]`. */
-export function acquire(req: Request, ownsFd: boolean): [number, HeldId?] {
+/** A non-blocking attempt that records the grant ({@link acquiredId}): 0 or a negative code. */
+export function acquire(req: Request, ownsFd: boolean): number {
   load(req, TYPE_CODE[req.mode], ownsFd ? OWNS_FD : 0);
-  const code = channel.acquire();
-  return code === 0 ? [0, requestI64[2]!] : [code];
+  return channel.acquire();
+}
+
+/** The id of the lock the last successful {@link acquire} recorded. */
+export function acquiredId(): HeldId {
+  return requestId[0]!;
 }
 
 /** Records a request a wait was granted. Throws when the fd's identity is unreadable. */
@@ -98,7 +103,7 @@ export function register(req: Request, ownsFd: boolean): HeldId {
   load(req, TYPE_CODE[req.mode], ownsFd ? OWNS_FD : 0);
   const code = channel.register();
   if (code !== 0) throw fail(code, req, 'wait', native.lastWinError());
-  return requestI64[2]!;
+  return requestId[0]!;
 }
 
 /** What {@link releaseHeld} and {@link changeHeld} return when the fd is no longer the lock's. */
@@ -108,14 +113,14 @@ export const LOST_REUSED = 2;
 /** Releases a held lock (`forget`: drop the record only). 0, LOST_*, or a negative code. */
 export function releaseHeld(id: HeldId, forget: boolean): number {
   requestI32[3] = forget ? FORGET : 0;
-  requestI64[2] = id;
+  requestId[0] = id;
   return channel.release();
 }
 
 /** Converts a held lock without waiting. 0, EAGAIN, LOST_*, or a negative code. */
 export function changeHeld(id: HeldId, mode: LockMode): number {
   requestI32[2] = TYPE_CODE[mode];
-  requestI64[2] = id;
+  requestId[0] = id;
   return channel.changeMode();
 }
 

@@ -13,6 +13,7 @@ struct Channel {
   napi_ref buffer = nullptr;  // keeps the ArrayBuffer (and so the memory) alive
   int32_t* i32 = nullptr;
   int64_t* i64 = nullptr;
+  double* id = nullptr;  // a double: JS reads a number, not a BigInt (no allocation)
   uint32_t* last_winerror = nullptr;  // the environment's, read by lastWinError()
   int32_t functions = 0;  // freed when the last of its functions is collected
 
@@ -50,7 +51,7 @@ int32_t Register(Channel* ch, const LockRequest& req, LockResult* r) {
     TrySetLock(undo);
     return static_cast<int32_t>(id);
   }
-  ch->i64[2] = id;
+  *ch->id = static_cast<double>(id);
   return 0;
 }
 
@@ -76,7 +77,7 @@ Napi::Value RegisterJs(const Napi::CallbackInfo& info) {
 Napi::Value Release(const Napi::CallbackInfo& info) {
   Channel* ch = Of(info);
   LockResult r;
-  int32_t code = ReleaseLock(ch->i64[2], (ch->i32[3] & kChannelForget) != 0, &r);
+  int32_t code = ReleaseLock(static_cast<int64_t>(*ch->id), (ch->i32[3] & kChannelForget) != 0, &r);
   return Code(info, ch, code, r);
 }
 
@@ -84,7 +85,7 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
 Napi::Value ChangeMode(const Napi::CallbackInfo& info) {
   Channel* ch = Of(info);
   LockResult r;
-  int32_t code = ChangeLockMode(ch->i64[2], ch->i32[2], &r);
+  int32_t code = ChangeLockMode(static_cast<int64_t>(*ch->id), ch->i32[2], &r);
   return Code(info, ch, code, r);
 }
 
@@ -114,6 +115,7 @@ Napi::Value CreateChannel(const Napi::CallbackInfo& info, const void* env_tag,
   auto* base = static_cast<uint8_t*>(ab.Data());
   ch->i32 = reinterpret_cast<int32_t*>(base);
   ch->i64 = reinterpret_cast<int64_t*>(base + 16);
+  ch->id = reinterpret_cast<double*>(base + 32);
   Napi::Object obj = Napi::Object::New(env);
   auto fn = [&](const char* name, Napi::Function::Callback cb) {
     Napi::Function f = Napi::Function::New(env, cb, name, ch);

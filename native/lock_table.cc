@@ -41,7 +41,14 @@ struct Table {
   std::unordered_map<int64_t, Entry> locks;
   std::unordered_map<FileId, int32_t, FileIdHash> locks_per_file;  // all kinds
   std::unordered_map<FileId, int32_t, FileIdHash> posix_per_file;  // kind posix only
-  std::unordered_map<int32_t, const void*> owned;  // open owned fds not held by a lock
+  // Open owned fds not held by a lock, with the environment that owns them and the
+  // file's identity read when they were opened (a lock taken through one needs no
+  // second fstat).
+  struct Owned {
+    const void* env;
+    FileId file;
+  };
+  std::unordered_map<int32_t, Owned> owned;
   std::vector<Deferred> deferred;                  // owned fds whose close waits
 };
 
@@ -97,7 +104,8 @@ LockResult Restore(Table& t, const LockRequest& req, const FileId& file, bool af
   auto note = [&](LockResult r) {
     if (first.code == 0 && r.code != 0) first = r;
   };
-  if (req.kind == kKindWindows) {
+  if (req.kind == kKindWindows || Count(t.locks_per_file, file) == 0) {
+    // Nothing else of the owner can be on the range (the common case): one unlock.
     LockRequest u = req;
     u.type = kTypeUnlock;
     return TrySetLock(u);
@@ -105,17 +113,15 @@ LockResult Restore(Table& t, const LockRequest& req, const FileId& file, bool af
   const int64_t s = req.start, e = End(req);
   std::vector<const Entry*> group;
   std::vector<int64_t> cuts{s, e};
-  if (Count(t.locks_per_file, file) > 0) {
-    for (const auto& kv : t.locks) {
-      const Entry& x = kv.second;
-      if (!SameOwner(x, req.kind, req.fd, file)) continue;
-      const int64_t xs = x.req.start, xe = End(x.req);
-      if (req.kind != kKindFlock && (xe <= s || xs >= e)) continue;
-      group.push_back(&x);
-      if (req.kind == kKindFlock) continue;
-      if (xs > s) cuts.push_back(xs);
-      if (xe < e) cuts.push_back(xe);
-    }
+  for (const auto& kv : t.locks) {
+    const Entry& x = kv.second;
+    if (!SameOwner(x, req.kind, req.fd, file)) continue;
+    const int64_t xs = x.req.start, xe = End(x.req);
+    if (req.kind != kKindFlock && (xe <= s || xs >= e)) continue;
+    group.push_back(&x);
+    if (req.kind == kKindFlock) continue;
+    if (xs > s) cuts.push_back(xs);
+    if (xe < e) cuts.push_back(xe);
   }
   if (req.kind == kKindFlock) cuts = {s, e};  // flock: one whole-file "segment"
   std::sort(cuts.begin(), cuts.end());
@@ -284,10 +290,10 @@ int32_t ChangeLockMode(int64_t id, int32_t type, LockResult* r) {
   return 0;
 }
 
-void AdoptFd(int32_t fd, const void* env) {
+void AdoptFd(int32_t fd, const FileId& file, const void* env) {
   Table& t = T();
   ScopedLock hold(t.mu);
-  t.owned[fd] = env;
+  t.owned[fd] = {env, file};
 }
 
 int32_t CloseOwnedFd(int32_t fd) {
@@ -308,7 +314,7 @@ int32_t TakeDeferredFd(const FileId& id, int32_t accmode, const void* env) {
     if (!(d.file == id) || d.accmode != accmode) continue;
     const int32_t fd = d.fd;
     t.deferred.erase(t.deferred.begin() + static_cast<std::ptrdiff_t>(i));
-    t.owned[fd] = env;
+    t.owned[fd] = {env, id};
     return fd;
   }
   return -1;
@@ -352,7 +358,7 @@ void ReleaseEnvironment(const void* env) {
   }
   std::vector<int32_t> fds;
   for (const auto& kv : t.owned) {
-    if (kv.second == env) fds.push_back(kv.first);
+    if (kv.second.env == env) fds.push_back(kv.first);
   }
   for (int32_t fd : fds) {
     t.owned.erase(fd);

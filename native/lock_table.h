@@ -61,8 +61,8 @@ int32_t ReleaseLock(int64_t id, bool forget, LockResult* r);
 // kLostClosed/kLostReused, or a negative code.
 int32_t ChangeLockMode(int64_t id, int32_t type, LockResult* r);
 
-// An fd the library opened (path locks, queries): owned by `env` until closed.
-void AdoptFd(int32_t fd, const void* env);
+// An fd the library opened (path locks, queries) on `file`: owned by `env` until closed.
+void AdoptFd(int32_t fd, const FileId& file, const void* env);
 
 // Closes an owned fd, or defers the close while a POSIX lock of the process lives on
 // its file. Returns 0 or a negative code from close(2).

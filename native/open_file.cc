@@ -51,9 +51,10 @@ int32_t OpenForLock(const char* path, int32_t flags, int32_t mode, const void* e
     close(fd);
     return kCodeNotLockable;
   }
-  int fl = fcntl(fd, F_GETFL);
-  if (fl >= 0 && (fl & O_NONBLOCK) != 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-  AdoptFd(fd, env);
+  // O_NONBLOCK stays: open(2) "Neither the open() nor any subsequent I/O operations
+  // on the file descriptor which is returned will cause the calling process to wait",
+  // which regular files and directories never do anyway (no syscall spent clearing it).
+  AdoptFd(fd, FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)}, env);
   return fd;
 }
 
