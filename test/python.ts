@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 const PROBE = `
 import fcntl, os, sys, struct
 path, family, mode, start, length = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-fd = os.open(path, os.O_RDWR)
+fd = os.open(path, os.O_RDONLY if family == 'flock' else os.O_RDWR)
 if family == 'getlk':
     t = fcntl.F_WRLCK if mode == 'exclusive' else fcntl.F_RDLCK
     buf = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack('hhqqi', t, os.SEEK_SET, start, length, 0))
