@@ -13,9 +13,9 @@ struct Channel {
   napi_ref buffer = nullptr;  // keeps the ArrayBuffer (and so the memory) alive
   int32_t* i32 = nullptr;
   int64_t* i64 = nullptr;
-  double* id = nullptr;  // a double: JS reads a number, not a BigInt (no allocation)
+  double* id = nullptr;               // a double: JS reads a number, not a BigInt (no allocation)
   uint32_t* last_winerror = nullptr;  // the environment's, read by lastWinError()
-  int32_t functions = 0;  // freed when the last of its functions is collected
+  int32_t functions = 0;              // freed when the last of its functions is collected
 
   LockRequest Request() const {
     LockRequest req;

@@ -8,7 +8,8 @@
 // another copy's buffer away, as a buffer registered once per addon instance could.
 //
 // Layout (lib/syscall.ts mirrors it): int32 kind, fd, type, flags; int64 start,
-// length; float64 id (a lock's id in the lock table, exact below 2^53). flags: kChannelOwnsFd, kChannelForget.
+// length; float64 id (a lock's id in the lock table, exact below 2^53). flags: kChannelOwnsFd,
+// kChannelForget.
 #ifndef SYSLOCKS_CHANNEL_H_
 #define SYSLOCKS_CHANNEL_H_
 

@@ -32,7 +32,9 @@ struct Deferred {
 };
 
 struct FileIdHash {
-  size_t operator()(const FileId& f) const { return std::hash<uint64_t>()(f.dev * 1000003u ^ f.ino); }
+  size_t operator()(const FileId& f) const {
+    return std::hash<uint64_t>()(f.dev * 1000003u ^ f.ino);
+  }
 };
 
 struct Table {
@@ -49,7 +51,7 @@ struct Table {
     FileId file;
   };
   std::unordered_map<int32_t, Owned> owned;
-  std::vector<Deferred> deferred;                  // owned fds whose close waits
+  std::vector<Deferred> deferred;  // owned fds whose close waits
 };
 
 // Never destroyed: waiter threads may still undo a late grant while statics are
