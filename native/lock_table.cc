@@ -358,15 +358,16 @@ void ReleaseEnvironment(const void* env) {
     LockResult r;
     ReleaseEntry(t, e, &r);
   }
-  std::vector<int32_t> fds;
+  std::vector<std::pair<int32_t, FileId>> fds;
   for (const auto& kv : t.owned) {
-    if (kv.second.env == env) fds.push_back(kv.first);
+    if (kv.second.env == env) fds.emplace_back(kv.first, kv.second.file);
   }
-  for (int32_t fd : fds) {
-    t.owned.erase(fd);
-    FileId file;
-    if (FileIdentity(fd, &file) < 0) continue;
-    CloseOrDefer(t, fd, file);
+  for (const auto& f : fds) {
+    t.owned.erase(f.first);
+    // An fd closed by other code whose number now names another file is not ours.
+    FileId now;
+    if (FileIdentity(f.first, &now) < 0 || !(now == f.second)) continue;
+    CloseOrDefer(t, f.first, f.second);
   }
 }
 
