@@ -7,6 +7,7 @@
       "sources": [
         "native/addon.cc",
         "native/waiter.cc",
+        "native/waiter_pool.cc",
         "native/late_grant.cc",
         "native/lock_table.cc",
         "native/channel.cc",

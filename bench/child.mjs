@@ -6,8 +6,9 @@
 //   "hold"    -> take the lock (expected free)                          -> "held"
 //   "wait"    -> start `await lock(fd, {kind})` (contended: the addon's
 //                waiter thread), print "waiting"; when granted           -> "granted <ns>"
-//   "waitsync"-> print "waiting", then lockSync(fd, {kind}): the wait blocks the JS
-//                thread itself, no waiter thread (a diagnostic baseline)   -> "granted <ns>"
+//   "waitsync"-> print "waiting", then lockSync(fd, {kind}): the JS thread blocks
+//                (on a condition variable; a waiter thread sits in the kernel):
+//                the floor for a blocked JS thread                         -> "granted <ns>"
 //   "release" -> take the timestamp, then lock.release()                 (no reply)
 //   "when"    -> the timestamp of the last release                       -> "released <ns>"
 //   "quit"    -> exit

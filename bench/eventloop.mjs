@@ -13,14 +13,21 @@
 // counted by completions; monitorEventLoopDelay samples the
 // loop every 1 ms. The loaded phase ends with abort(): every wait must reject with
 // an AbortError and leave no waiter thread behind.
-// Prints one JSON line: { reps: [{ idle, loaded }], ... }.
+// Then, once, the grant: <waits> shared waits on a second file whose exclusive holder
+// (bench/child.mjs) releases: RSS and VSZ per pending wait (/proc/self/status), the
+// first and last grant after the holder's release timestamp, and the threads left once
+// the waiter threads' linger is over.
+// Prints one JSON line: { reps: [{ idle, loaded }], grant, ... }.
 import { setMaxListeners } from 'node:events';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lock } from '../dist/index.js';
 import { blockedOn } from './proclocks.mjs';
+import { LineChild } from './lib/line_child.mjs';
 
 const [kind, lockPath, readPath, waitsArg, phaseArg, repsArg] = process.argv.slice(2);
 const WAITS = Number(waitsArg);
@@ -28,15 +35,16 @@ const PHASE_MS = Number(phaseArg);
 const REPS = Number(repsArg);
 const RESOLUTION_MS = 1;
 
-/** This process's thread count (Linux /proc); null elsewhere. */
-function threads() {
+/** A field of /proc/self/status (Threads, VmRSS in KiB, ...); null off Linux. */
+function status(field) {
   try {
-    const m = /^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
     return m ? Number(m[1]) : null;
   } catch {
     return null;
   }
 }
+const threads = () => status('Threads');
 
 const ino = statSync(lockPath).ino;
 /** Blocked requests on the lock file in the kernel; null off Linux. */
@@ -76,6 +84,10 @@ async function measure(durationMs = PHASE_MS) {
 }
 
 await measure(Math.ceil(PHASE_MS / 3)); // warm-up, not reported
+
+// First, in a process that has had no waiter thread yet: RSS per wait counts the
+// stacks, which glibc keeps in a cache once threads have ended.
+const granted = await grant();
 
 const reps = [];
 for (let r = 0; r < REPS; r++) {
@@ -122,6 +134,50 @@ for (let r = 0; r < REPS; r++) {
   loaded.threadsAfterAbort = threads();
   reps.push({ idle, loaded });
 }
+// The grant of WAITS shared waits at once.
+async function grant() {
+  const path = `${lockPath}.grant`;
+  writeFileSync(path, '');
+  const gino = statSync(path).ino;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const holder = new LineChild(process.execPath, [join(here, 'child.mjs'), kind, path]);
+  try {
+    holder.send('hold');
+    await holder.expect('held');
+    const idle = { rss: status('VmRSS'), vsz: status('VmSize'), threads: threads() };
+    const fds = Array.from({ length: WAITS }, () => openSync(path, 'r+'));
+    const grantedAt = [];
+    const waits = fds.map((fd) =>
+      lock(fd, { kind, mode: 'shared' }).then((l) => {
+        grantedAt.push(process.hrtime.bigint());
+        return l;
+      }),
+    );
+    const until = Date.now() + 10000;
+    while ((blockedOn(gino) ?? WAITS) < WAITS && Date.now() < until) await sleep(5);
+    const loaded = { rss: status('VmRSS'), vsz: status('VmSize'), threads: threads() };
+    holder.send('release');
+    const locks = await Promise.all(waits);
+    holder.send('when');
+    const released = BigInt((await holder.expect('released')).split(' ')[1]);
+    for (const l of locks) l.release();
+    for (const fd of fds) closeSync(fd);
+    await sleep(1000); // beyond the linger (native/waiter_pool.h kLingerMs)
+    const after = ms(Number(grantedAt.reduce((a, b) => (a > b ? a : b)) - released));
+    return {
+      rssPerWaitKiB: (loaded.rss - idle.rss) / WAITS,
+      vszPerWaitKiB: (loaded.vsz - idle.vsz) / WAITS,
+      firstMs: ms(Number(grantedAt.reduce((a, b) => (a < b ? a : b)) - released)),
+      lastMs: after,
+      threadsIdle: idle.threads,
+      threadsLoaded: loaded.threads,
+      threadsAfterLinger: threads(),
+    };
+  } finally {
+    await holder.quit();
+  }
+}
+
 process.stdout.write(
-  JSON.stringify({ kind, waits: WAITS, phaseMs: PHASE_MS, resolutionMs: RESOLUTION_MS, reps }) + '\n',
+  JSON.stringify({ kind, waits: WAITS, phaseMs: PHASE_MS, resolutionMs: RESOLUTION_MS, reps, grant: granted }) + '\n',
 );

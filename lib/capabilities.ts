@@ -5,6 +5,7 @@ import { closeSync, openSync, constants as fsConstants } from 'node:fs';
 import { KIND_CODE, TYPE_CODE, native } from './native.js';
 import { unavailable } from './errors.js';
 import type { Capabilities, LockKind } from './types.js';
+import type { FileLock } from './lock.js';
 
 let ofdWorks: boolean | undefined;
 
@@ -53,11 +54,18 @@ export function assertKindAvailable(kind: LockKind): void {
 
 /**
  * What `kind: 'auto'` resolves to for a request, on this platform:
- * - Linux: `'ofd'` (per open file description like flock, so worker threads and
- *   separate opens exclude each other and an unrelated `close()` drops nothing; byte
- *   ranges; a query that sees POSIX holders). Kernels without OFD: as on BSD.
- * - macOS/BSD: `'flock'` for the whole file, `'posix'` for byte ranges.
- * - Windows: `'windows'`.
+ * - Linux, macOS, BSD, whole file: `'flock'`. That is the lock Python's `filelock` and
+ *   `fcntl.flock`, util-linux `flock(1)`, Rust's `File::lock`, Go's `lockedfile` and
+ *   Deno's `FsFile.lock` take, so an auto lock excludes them (and they it). flock(2):
+ *   "A call to flock() may block if an incompatible lock is held by another process."
+ * - Linux, byte range: `'ofd'` (owned by the open file description like flock, so
+ *   threads and separate opens exclude each other and an unrelated `close()` drops
+ *   nothing); kernels without OFD and macOS/BSD: `'posix'`.
+ * - Windows: `'windows'` (`LockFileEx`).
+ *
+ * On Linux flock and fcntl locks are independent (flock(2) NOTES), so a whole-file
+ * auto lock and a ranged auto lock on one file do not exclude each other. For atomic
+ * mode changes ({@link FileLock.tryChangeMode}) ask for `kind: 'ofd'` (or `'posix'`).
  */
 export function resolveKind(kind: LockKind | 'auto', wholeFile: boolean): LockKind {
   if (kind !== 'auto') {
@@ -65,6 +73,6 @@ export function resolveKind(kind: LockKind | 'auto', wholeFile: boolean): LockKi
     return kind;
   }
   if (native.kinds.windows) return 'windows';
-  if (probeOfd()) return 'ofd';
-  return wholeFile ? 'flock' : 'posix';
+  if (wholeFile) return 'flock';
+  return probeOfd() ? 'ofd' : 'posix';
 }

@@ -3,8 +3,36 @@
  * src/api/exceptions.cc): message `"<CODE>: <description>, <syscall> '<path>'"`,
  * with `code`, `errno` (the negative libuv code), `syscall` and `path`.
  */
-import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+import { getSystemErrorMap } from 'node:util';
 import { constants as osConstants } from 'node:os';
+import type { LockHolder } from './holders.js';
+
+/**
+ * The `code` of a {@link LockError}: the errno name of the failed call (the ones lock
+ * calls return are listed; any other errno name the OS reports is possible), `'UNKNOWN'`
+ * for an errno the platform cannot name, or `'ERR_LOCK_LOST'` for a release that found
+ * its lock gone (the fd was closed, or now refers to another file).
+ */
+export type LockErrorCode =
+  | 'EAGAIN'
+  | 'ETIMEDOUT'
+  | 'EDEADLK'
+  | 'EBADF'
+  | 'EINVAL'
+  | 'EINTR'
+  | 'ENOLCK'
+  | 'EOVERFLOW'
+  | 'ENOTSUP'
+  | 'ENOSYS'
+  | 'ENOMEM'
+  | 'EACCES'
+  | 'EPERM'
+  | 'EIO'
+  | 'ESTALE'
+  | 'ECANCELED'
+  | 'ERR_LOCK_LOST'
+  | 'UNKNOWN'
+  | `E${Uppercase<string>}`;
 
 /**
  * A failed lock syscall. Like Node's fs errors it is an `Error` with `code`,
@@ -14,19 +42,34 @@ import { constants as osConstants } from 'node:os';
  */
 export class LockError extends Error {
   /** Error code such as `'EAGAIN'`, `'EBADF'`, `'EDEADLK'`, `'ETIMEDOUT'`. */
-  readonly code: string;
+  readonly code: LockErrorCode;
   /** The negative libuv error number, as in Node's fs errors. */
   readonly errno: number;
   /** The call that failed, e.g. `'flock'` or `'fcntl(F_OFD_SETLK)'`. */
   readonly syscall: string;
   /** The path, when the lock was taken by path. */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** Windows only: the raw `GetLastError()` value. */
-  readonly winerror?: number;
+  readonly winerror?: number | undefined;
+  /**
+   * `'ETIMEDOUT'` only: how long the wait lasted, in ms (the `timeout` asked for).
+   */
+  readonly timeout?: number | undefined;
+  /**
+   * `'ETIMEDOUT'` only, on Linux: who held a conflicting lock when the wait gave up,
+   * read from /proc like {@link holders} (empty where /proc cannot tell).
+   */
+  readonly holders?: readonly LockHolder[] | undefined;
 
   /** @internal */
-  constructor(errno: number, syscall: string, path?: string, winerror?: number, description?: string) {
-    const code = errorName(errno);
+  constructor(
+    errno: number,
+    syscall: string,
+    path?: string | undefined,
+    winerror?: number | undefined,
+    description?: string | undefined,
+    code: LockErrorCode = errorName(errno),
+  ) {
     const desc = description ?? errorDescription(errno);
     super(`${code}: ${desc}, ${syscall}${path !== undefined ? ` '${path}'` : ''}`);
     this.code = code;
@@ -67,30 +110,35 @@ export const TIMEOUT_CODE = 'ETIMEDOUT';
 
 let errorMap: Map<number, [string, string]> | undefined;
 
-// libuv has no code for a few errnos that lock calls return (EDEADLK, ENOLCK):
-// Node then prints "Unknown system error -35". Name them from os.constants.errno and
-// describe them as strerror(3) does.
-const EXTRA_DESCRIPTIONS: Record<string, string> = {
+/**
+ * The one table of descriptions that differ from libuv's: libuv has no code for a few
+ * errnos that lock calls return (EDEADLK, ENOLCK, ESTALE: Node then prints "Unknown
+ * system error -35"), and words some for sockets, which misleads for a file:
+ * EOPNOTSUPP/ENOTSUP reads "operation not supported on socket" and ETIMEDOUT
+ * "connection timed out". Descriptions follow strerror(3).
+ */
+const DESCRIPTIONS: Record<string, string> = {
   EDEADLK: 'resource deadlock avoided',
   ENOLCK: 'no locks available',
+  ESTALE: 'stale file handle',
   EOVERFLOW: 'value too large for defined data type',
+  ENOTSUP: 'operation not supported',
+  EOPNOTSUPP: 'operation not supported',
+  ETIMEDOUT: 'timed out',
+  ENOTCONN: 'transport endpoint is not connected',
 };
 
-function errorName(errno: number): string {
+function errorName(errno: number): LockErrorCode {
   errorMap ??= getSystemErrorMap();
   const known = errorMap.get(errno)?.[0];
-  if (known) return known;
-  for (const [name, value] of Object.entries(osConstants.errno)) if (-value === errno) return name;
-  try {
-    return getSystemErrorName(errno);
-  } catch {
-    return `Unknown system error ${errno}`;
-  }
+  if (known) return known as LockErrorCode;
+  for (const [name, value] of Object.entries(osConstants.errno)) if (-value === errno) return name as LockErrorCode;
+  return 'UNKNOWN';
 }
 
 function errorDescription(errno: number): string {
   errorMap ??= getSystemErrorMap();
-  return errorMap.get(errno)?.[1] ?? EXTRA_DESCRIPTIONS[errorName(errno)] ?? 'unknown error';
+  return DESCRIPTIONS[errorName(errno)] ?? errorMap.get(errno)?.[1] ?? `unknown error ${errno}`;
 }
 
 /** The negative libuv code for an errno name, as Node reports it on this platform. */
@@ -117,7 +165,7 @@ export class AbortError extends Error {
   /** Always `'ABORT_ERR'`. */
   readonly code = 'ABORT_ERR';
   /** @internal */
-  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown } | undefined) {
     super(message, options);
   }
   override get name(): string {

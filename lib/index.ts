@@ -7,20 +7,24 @@
  */
 export type {
   Capabilities,
+  LockConflict,
   LockInfo,
   LockKind,
   LockMode,
   LockOptions,
   LockRange,
+  OpenOptions,
   SyncWaitOptions,
   Target,
+  TryLockOptions,
   WaitOptions,
 } from './types.js';
 export { FileLock, getLock, lock, lockSync, tryLock } from './lock.js';
 export { capabilities, resolveKind } from './capabilities.js';
-export { AbortError, CONTENTION_CODE, LockError, TIMEOUT_CODE } from './errors.js';
+export { AbortError, CONTENTION_CODE, LockError, TIMEOUT_CODE, type LockErrorCode } from './errors.js';
 export { holders, type LockHolder } from './holders.js';
 export {
+  constants,
   fcntlGetLockSync,
   fcntlLock,
   fcntlLockSync,
@@ -32,6 +36,7 @@ export {
   type FcntlGetLockOptions,
   type FcntlLockOptions,
   type FlockOperation,
+  type LockConstants,
   type LockFileExOptions,
   type PrimitiveSyncOptions,
   type PrimitiveWaitOptions,

@@ -2,11 +2,11 @@
  * The high-level API (docs/DESIGN.md "The API"): tryLock / lockSync / lock / getLock.
  * The FileLock they return is in file_lock.ts.
  */
-import { fstatSync } from 'node:fs';
 import { resolveKind } from './capabilities.js';
 import { AbortError, EAGAIN_ERRNO, invalidArgValue, unavailable } from './errors.js';
 import { assertNoSelfDeadlock } from './self_deadlock.js';
-import { fdinfoLocks, procLocksOn } from './holders.js';
+import { flockConflictFromProc, resolveOfdPid } from './holders.js';
+import { isTimeout, waitTimedOut } from './timeout.js';
 import { FileLock } from './file_lock.js';
 import {
   closeOwnedQuietly,
@@ -25,12 +25,20 @@ import {
   timeoutError,
   trySet,
   unlock,
-  waitAsync,
-  waitSync,
   type HeldId,
   type Request,
 } from './syscall.js';
-import type { LockInfo, LockKind, LockMode, LockOptions, SyncWaitOptions, Target, WaitOptions } from './types.js';
+import { waitAsync, waitSync } from './wait.js';
+import type {
+  LockConflict,
+  LockKind,
+  LockMode,
+  SyncWaitOptions,
+  Target,
+  TryLockOptions,
+  LockOptions,
+  WaitOptions,
+} from './types.js';
 import {
   validateKind,
   validateMode,
@@ -39,6 +47,7 @@ import {
   validateSignal,
   validateTarget,
   validateTimeout,
+  type OptionsOf,
   type ResolvedTarget,
 } from './validate.js';
 import { native } from './native.js';
@@ -57,9 +66,9 @@ interface Prepared {
 }
 
 /** Validates everything before any syscall. */
-function prepare(target: unknown, options: unknown): Prepared {
+function prepare(target: unknown, options: unknown, of: OptionsOf): Prepared {
   const t = validateTarget(target);
-  const opts = validateOptions(options);
+  const opts = validateOptions(options, of);
   const kindOpt = validateKind(opts['kind']);
   const mode = validateMode(opts['mode']);
   const { start, length } = validateRange(opts['range']);
@@ -136,8 +145,8 @@ function attempt(p: Prepared, req: Request): FileLock | null {
  * if (!lock) console.log('busy');
  * ```
  */
-export function tryLock(target: Target, options?: LockOptions): FileLock | null {
-  const p = prepare(target, options);
+export function tryLock(target: Target, options?: TryLockOptions): FileLock | null {
+  const p = prepare(target, options, 'tryLock');
   const req = request(p, targetFd(p));
   const lock = attempt(p, req);
   if (!lock && owned(p)) closeOwnedQuietly(req.fd);
@@ -152,7 +161,7 @@ export function tryLock(target: Target, options?: LockOptions): FileLock | null 
  */
 export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
   const started = performance.now();
-  const p = prepare(target, options);
+  const p = prepare(target, options, 'lockSync');
   const timeout = validateTimeout((options as SyncWaitOptions | undefined)?.timeout);
   const req = request(p, targetFd(p));
   const lock = attempt(p, req);
@@ -164,8 +173,11 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
     waitSync(req, left);
     return held(p, req, register(req, tableOwns(p)));
   } catch (err) {
+    // Holders are looked up before the fd closes (a POSIX holder list needs the file),
+    // and here, after any await, so the stack trace shows who called.
+    const reported = isTimeout(err) ? waitTimedOut(req, timeout) : err;
     if (owned(p)) closeOwnedQuietly(req.fd);
-    throw err;
+    throw reported;
   }
 }
 
@@ -184,7 +196,7 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
  */
 export async function lock(target: Target, options?: WaitOptions): Promise<FileLock> {
   const started = performance.now();
-  const p = prepare(target, options);
+  const p = prepare(target, options, 'lock');
   const timeout = validateTimeout(options?.timeout);
   const signal = validateSignal(options?.signal);
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
@@ -201,8 +213,11 @@ export async function lock(target: Target, options?: WaitOptions): Promise<FileL
     await waitAsync(req, left, signal);
     return held(p, req, register(req, tableOwns(p)));
   } catch (err) {
+    // Holders are looked up before the fd closes (a POSIX holder list needs the file),
+    // and here, after any await, so the stack trace shows who called.
+    const reported = isTimeout(err) ? waitTimedOut(req, timeout) : err;
     if (owned(p)) closeOwnedQuietly(req.fd);
-    throw err;
+    throw reported;
   }
 }
 
@@ -215,8 +230,8 @@ export async function lock(target: Target, options?: WaitOptions): Promise<FileL
  * The answer may be out of date by the time it is read (fcntl(2)). A path is opened
  * read-only (non-blocking, `followSymlinks` honoured) and never created.
  */
-export function getLock(target: Target, options?: LockOptions): LockInfo | null {
-  const p = prepare(target, options);
+export function getLock(target: Target, options?: LockOptions): LockConflict | null {
+  const p = prepare(target, options, 'getLock');
   const path = p.target.path;
   const owned = path !== undefined;
   const fd = owned ? openForQuery(path, p.open) : p.target.fd!;
@@ -224,9 +239,13 @@ export function getLock(target: Target, options?: LockOptions): LockInfo | null 
   try {
     if (p.kind === 'posix' || p.kind === 'ofd') {
       const held = query(req);
-      return held && { kind: p.kind, ...held };
+      if (held === null) return null;
+      const conflict: LockConflict = { kind: p.kind, ...held };
+      // F_GETLK names an OFD holder -1 (fcntl(2)); /proc can name it.
+      if (conflict.pid === -1) conflict.pid = resolveOfdPid(fd, conflict);
+      return conflict;
     }
-    if (p.kind === 'flock' && process.platform === 'linux') return flockHolderFromProc(req);
+    if (p.kind === 'flock' && process.platform === 'linux') return flockConflictFromProc(req);
     if (p.kind === 'flock' && !owned) {
       // A probe through the caller's own fd would convert (and then drop) the caller's
       // own flock (flock(2): conversion replaces the lock); only a fresh open may probe.
@@ -238,25 +257,8 @@ export function getLock(target: Target, options?: LockOptions): LockInfo | null 
   }
 }
 
-function flockHolderFromProc(req: Request): LockInfo | null {
-  const st = fstatSync(req.fd, { bigint: true });
-  const own = fdinfoLocks('self', req.fd).map((l) => l.key);
-  for (const l of procLocksOn(st)) {
-    if (l.kind !== 'flock' || l.waiting) continue;
-    const mine = own.indexOf(l.key);
-    if (mine >= 0) {
-      own.splice(mine, 1); // the target's own lock never blocks it
-      continue;
-    }
-    if (req.mode === 'exclusive' || l.mode === 'exclusive') {
-      return { kind: 'flock', mode: l.mode, start: 0n, length: 0n, pid: l.pid };
-    }
-  }
-  return null;
-}
-
 /** Asks by trying: used where the OS has no query call. */
-function probe(req: Request): LockInfo | null {
+function probe(req: Request): LockConflict | null {
   const code = trySet(req);
   if (code === 0) {
     unlock(req);

@@ -55,7 +55,10 @@ export interface NativeBinding {
     length: number | bigint,
     callback: WaitCallback,
   ): number;
-  waitCancel(id: number): boolean;
+  /** Cancels a wait: 0 done, 1 pending (call again until the callback runs), 2 abandoned (no callback). */
+  waitCancel(id: number, abandon: boolean): number;
+  /** The process's waiter threads: [live, parked]. */
+  waiterThreads(): [number, number];
   queryLock(
     kind: number,
     fd: number,
@@ -75,7 +78,10 @@ export interface NativeBinding {
   /** For tests: the process-wide lock table's counts. */
   tableStats(): { deferredFds: number; liveLocks: number };
   readonly kinds: { flock: boolean; posix: boolean; ofd: boolean; windows: boolean };
-  readonly interruptSignal?: number;
+  /** POSIX: the signal that ends a kernel wait now (it moves if another library takes it). */
+  interruptSignal?(): number;
+  /** The platform's lock constants, from its headers (native/constants.h). */
+  readonly constants: Readonly<Record<string, number>>;
 }
 
 /** glibc or musl: prebuildify's `--tag-libc` names the two Linux builds apart. */

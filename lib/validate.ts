@@ -21,12 +21,14 @@ export const MAX_TIMEOUT = 2 ** 31 - 1;
 /** A validated target: either a path to open or a caller's fd. */
 export type ResolvedTarget = { path: string; fd?: undefined } | { fd: number; path?: undefined };
 
+/** An fd: an integer in [0, 2^31-1] (`name` for the message). */
 export function validateFd(fd: unknown, name = 'fd'): number {
   if (typeof fd !== 'number') throw invalidArgType(name, 'of type number', fd);
   if (!Number.isInteger(fd) || fd < 0 || fd > MAX_FD) throw outOfRange(name, `an integer >= 0 and <= ${MAX_FD}`, fd);
   return fd;
 }
 
+/** A target: a non-empty path without NUL bytes, an fd, or an object with an `fd`. */
 export function validateTarget(target: unknown): ResolvedTarget {
   if (typeof target === 'string') {
     if (target.length === 0) throw invalidArgValue('target', 'must be a non-empty path', target);
@@ -43,6 +45,7 @@ export function validateTarget(target: unknown): ResolvedTarget {
 const KINDS: readonly (LockKind | 'auto')[] = ['auto', 'flock', 'posix', 'ofd', 'windows'];
 const MODES: readonly LockMode[] = ['shared', 'exclusive'];
 
+/** `options.kind`: `'auto'`, `'flock'`, `'posix'`, `'ofd'` or `'windows'`; omitted = `'auto'`. */
 export function validateKind(kind: unknown): LockKind | 'auto' {
   if (kind === undefined) return 'auto';
   if (typeof kind !== 'string') throw invalidArgType('options.kind', 'of type string', kind);
@@ -52,6 +55,7 @@ export function validateKind(kind: unknown): LockKind | 'auto' {
   return kind as LockKind | 'auto';
 }
 
+/** `options.mode`: `'shared'` or `'exclusive'` (default). */
 export function validateMode(mode: unknown): LockMode {
   if (mode === undefined) return 'exclusive';
   if (typeof mode !== 'string') throw invalidArgType('options.mode', 'of type string', mode);
@@ -78,19 +82,25 @@ export interface ResolvedRange {
   length: bigint;
 }
 
-export function validateRange(range: unknown): ResolvedRange {
+/**
+ * `name` is how the caller's API spells the range: `'options.range'` for the high-level
+ * calls, `'options'` for the primitives, whose `start`/`length` sit in the options.
+ */
+export function validateRange(range: unknown, name = 'options.range'): ResolvedRange {
   if (range === undefined) return { start: 0n, length: 0n };
-  if (typeof range !== 'object' || range === null) throw invalidArgType('options.range', 'of type object', range);
+  if (typeof range !== 'object' || range === null) throw invalidArgType(name, 'of type object', range);
   const max = MAX_OFFSET;
+  validateOptions(range, 'range', name);
   const r = range as LockRange;
-  const start = toOffset('options.range.start', r.start, max);
-  const length = toOffset('options.range.length', r.length, max);
+  const start = toOffset(`${name}.start`, r.start, max);
+  const length = toOffset(`${name}.length`, r.length, max);
   if (length > 0n && start + length - 1n > max) {
-    throw outOfRange('options.range', `a range ending at or before byte ${max}`, range);
+    throw outOfRange(name, `a range ending at or before byte ${max}`, range);
   }
   return { start, length };
 }
 
+/** `options.timeout` in ms (floored); omitted or `Infinity` = -1, wait forever. */
 export function validateTimeout(timeout: unknown): number {
   if (timeout === undefined || timeout === Infinity) return -1;
   if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'of type number', timeout);
@@ -100,21 +110,107 @@ export function validateTimeout(timeout: unknown): number {
   return Math.floor(timeout);
 }
 
+// The brand check of a real AbortSignal: the `aborted` getter of Node's own class
+// throws ERR_INVALID_THIS for anything that is not one (a look-alike object, a
+// subclass instance never constructed by Node), while any real signal passes.
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+
+function isAbortSignal(v: object): boolean {
+  try {
+    abortedGetter.call(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `options.signal`: a real AbortSignal (brand-checked), or undefined. */
 export function validateSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
-  if (
-    typeof signal !== 'object' ||
-    signal === null ||
-    typeof (signal as AbortSignal).aborted !== 'boolean' ||
-    typeof (signal as AbortSignal).addEventListener !== 'function'
-  ) {
+  if (typeof signal !== 'object' || signal === null || !isAbortSignal(signal)) {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
   }
   return signal as AbortSignal;
 }
 
-export function validateOptions(options: unknown): Record<string, unknown> {
+const RANGE = ['start', 'length'] as const;
+const OPEN = ['create', 'createMode', 'followSymlinks'] as const;
+const LOCK = ['kind', 'mode', 'range'] as const;
+const PRIMITIVE_RANGE = ['mode', ...RANGE] as const;
+
+/**
+ * The option keys each public function takes. A key outside its list is a mistake
+ * (`{ timout: 10 }` would otherwise wait forever) and throws ERR_INVALID_ARG_VALUE.
+ */
+export const OPTION_KEYS = {
+  tryLock: [...LOCK, ...OPEN],
+  lockSync: [...LOCK, 'timeout', ...OPEN],
+  lock: [...LOCK, 'timeout', 'signal', ...OPEN],
+  getLock: [...LOCK],
+  flockSync: ['wait', 'timeout'],
+  flock: ['timeout', 'signal'],
+  fcntlLockSync: [...PRIMITIVE_RANGE, 'ofd', 'wait', 'timeout'],
+  fcntlLock: [...PRIMITIVE_RANGE, 'ofd', 'timeout', 'signal'],
+  fcntlGetLockSync: [...PRIMITIVE_RANGE, 'ofd'],
+  lockFileExSync: [...PRIMITIVE_RANGE, 'wait', 'timeout'],
+  lockFileEx: [...PRIMITIVE_RANGE, 'timeout', 'signal'],
+  unlockFileExSync: [...RANGE],
+  range: [...RANGE],
+} as const satisfies Record<string, readonly string[]>;
+
+/** The function (or nested object) whose options are being checked. */
+export type OptionsOf = keyof typeof OPTION_KEYS;
+
+/**
+ * Checks the options object and its keys. Cheap on the hot path: a `for...in` over
+ * a few keys, each found in a short list.
+ */
+export function validateOptions(options: unknown, of: OptionsOf, name = 'options'): Record<string, unknown> {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
+  if (typeof options !== 'object' || options === null) throw invalidArgType(name, 'of type object', options);
+  const allowed: readonly string[] = OPTION_KEYS[of];
+  for (const key in options) if (!allowed.includes(key)) throw unknownOption(key, of, name, allowed);
   return options as Record<string, unknown>;
+}
+
+function unknownOption(key: string, of: OptionsOf, name: string, allowed: readonly string[]): TypeError {
+  const where = of === 'range' ? `of ${name}` : `of ${of}()`;
+  let hint: string;
+  if ((key === 'start' || key === 'length') && allowed.includes('range')) {
+    hint = `did you mean 'range: { ${key} }'?`;
+  } else {
+    const near = nearest(key, allowed);
+    hint = near !== undefined ? `did you mean '${near}'?` : `valid keys: ${allowed.map((k) => `'${k}'`).join(', ')}`;
+  }
+  const err = new TypeError(`The argument '${name}' is invalid: '${key}' is not an option ${where}; ${hint}`);
+  (err as NodeJS.ErrnoException).code = 'ERR_INVALID_ARG_VALUE';
+  return err;
+}
+
+/** The valid key closest to a typo (edit distance with transpositions), if any is close. */
+function nearest(key: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of allowed) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(1, Math.min(3, Math.floor(key.length / 3))) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }

@@ -10,12 +10,14 @@
 #include <string>
 
 #include "channel.h"
+#include "constants.h"
 #include "errors.h"
 #include "late_grant.h"
 #include "lock_request.h"
 #include "lock_table.h"
 #include "open_file.h"
 #include "waiter.h"
+#include "waiter_pool.h"
 
 #ifndef _WIN32
 #include "interrupt_signal.h"
@@ -109,12 +111,29 @@ Napi::Value WaitStartJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(id));
 }
 
-// waitCancel(id) -> true while the wait is still running (call again until it ends)
+// waitCancel(id, abandon) -> CancelState (waiter.h): 0 done, 1 pending (call again
+// until the callback runs), 2 abandoned (the callback never runs)
 Napi::Value WaitCancelJs(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsNumber()) return Napi::Boolean::New(info.Env(), false);
+  if (info.Length() < 1 || !info[0].IsNumber()) return Napi::Number::New(info.Env(), kCancelDone);
   int64_t id = info[0].As<Napi::Number>().Int64Value();
-  return Napi::Boolean::New(info.Env(), State(info)->waits.Cancel(id));
+  bool abandon = info.Length() > 1 && info[1].ToBoolean().Value();
+  return Napi::Number::New(info.Env(), State(info)->waits.Cancel(id, abandon));
 }
+
+// waiterThreads() -> [live, idle]: the process's waiter threads (tests, bench).
+Napi::Value WaiterThreadsJs(const Napi::CallbackInfo& info) {
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), LiveThreads()));
+  out.Set(1u, Napi::Number::New(info.Env(), IdleThreads()));
+  return out;
+}
+
+#ifndef _WIN32
+// interruptSignal() -> the signal that ends a kernel wait now (interrupt_signal.h).
+Napi::Value InterruptSignalJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), InterruptSignal());
+}
+#endif
 
 // queryLock(kind, fd, type, start, length, out: BigInt64Array(4)) -> code
 // out = [type (-1: nothing would block), start, length, pid]
@@ -264,6 +283,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("openAsync", OpenAsyncJs);
   fn("closeOwned", CloseOwnedJs);
 #endif
+  fn("waiterThreads", WaiterThreadsJs);
 
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("flock", KindCompiledIn(kKindFlock));
@@ -271,8 +291,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kinds.Set("ofd", KindCompiledIn(kKindOfd));
   kinds.Set("windows", KindCompiledIn(kKindWindows));
   exports.Set("kinds", kinds);
+  exports.Set("constants", LockConstants(env));
 #ifndef _WIN32
-  exports.Set("interruptSignal", InterruptSignal());
+  fn("interruptSignal", InterruptSignalJs);
 #endif
   return exports;
 }

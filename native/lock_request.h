@@ -52,7 +52,7 @@ struct LockResult {
 LockResult TrySetLock(const LockRequest& req);
 
 // Blocking wait on the calling thread. Returns promptly with UV_ECANCELED once
-// `cancelled` is true and the thread has been woken with InterruptThread().
+// `cancelled` is true and the thread has been woken with Thread::Interrupt().
 LockResult BlockingSetLock(const LockRequest& req, const std::atomic<bool>& cancelled);
 
 // What would block `req` (F_GETLK / F_OFD_GETLK). On success `*found` says whether
@@ -68,10 +68,6 @@ LockResult QueryLock(const LockRequest& req, bool* found, LockHolder* holder);
 
 // Which kinds this build and platform can offer (OFD is probed again at run time).
 bool KindCompiledIn(int32_t kind);
-
-// Called once per process before the first waiter thread starts (installs the
-// interrupt signal handler on POSIX; nothing on Windows).
-void PrepareWaiterSupport();
 
 }  // namespace syslocks
 

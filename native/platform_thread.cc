@@ -1,10 +1,17 @@
-// platform_thread.cc - pthreads and Win32 implementations of platform_thread.h.
+// platform_thread.cc - pthreads and Win32 implementations of platform_thread.h, and
+// the interrupt signal (choice, handler, mask, pthread_kill) on POSIX.
 #include "platform_thread.h"
 
 #include "interrupt_signal.h"
 
 #ifndef _WIN32
 #include <errno.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+#include <atomic>
 #endif
 
 namespace syslocks {
@@ -25,42 +32,31 @@ void CondVar::WaitFor(Mutex& m, int64_t ms) {
   SleepConditionVariableSRW(&cv_, &m.lock_, ms < 0 ? 0 : static_cast<DWORD>(ms), 0);
 }
 
-namespace {
-struct StartInfo {
-  Thread::Entry entry;
-  void* arg;
-};
-DWORD WINAPI ThreadMain(LPVOID p) {
-  StartInfo info = *static_cast<StartInfo*>(p);
-  delete static_cast<StartInfo*>(p);
-  info.entry(info.arg);
+DWORD WINAPI Thread::Main(LPVOID self) {
+  auto* t = static_cast<Thread*>(self);
+  t->entry_(t->arg_);
   return 0;
 }
-}  // namespace
 
-bool Thread::Start(Entry entry, void* arg) {
-  auto* info = new StartInfo{entry, arg};
+int Thread::Start(Entry entry, void* arg) {
+  entry_ = entry;
+  arg_ = arg;
   // CreateThread: with STACK_SIZE_PARAM_IS_A_RESERVATION "the dwStackSize parameter
-  // specifies the initial reserve size of the stack"; 256 KiB as on POSIX. Windows
-  // delivers no signals to threads, so there is no mask to set.
-  handle_ = CreateThread(nullptr, 256 * 1024, ThreadMain, info, STACK_SIZE_PARAM_IS_A_RESERVATION,
-                         nullptr);
-  if (handle_ == nullptr) {
-    delete info;
-    return false;
-  }
-  return true;
-}
-
-void Thread::Join() {
-  if (handle_ != nullptr) {
-    WaitForSingleObject(handle_, INFINITE);
-    CloseHandle(handle_);
-    handle_ = nullptr;
-  }
+  // specifies the initial reserve size of the stack". Windows delivers no signals to
+  // threads, so there is no mask to set.
+  HANDLE h = CreateThread(nullptr, kThreadStackBytes, Main, this,
+                          STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
+  if (h == nullptr) return static_cast<int>(GetLastError());
+  // Detached: CloseHandle on a thread handle "does not terminate the associated thread".
+  CloseHandle(h);
+  return 0;
 }
 
 void Thread::Interrupt() {}
+
+void PrepareWaiterSupport() {}
+bool InterruptSignalUsable() { return true; }
+void ThreadInterruptible(int*) {}
 
 int64_t MonotonicMs() { return static_cast<int64_t>(GetTickCount64()); }
 void SleepMs(int64_t ms) { Sleep(static_cast<DWORD>(ms)); }
@@ -106,55 +102,139 @@ void CondVar::WaitFor(Mutex& m, int64_t ms) {
 }
 
 namespace {
-struct StartInfo {
-  Thread::Entry entry;
-  void* arg;
-};
-void* ThreadMain(void* p) {
-  StartInfo info = *static_cast<StartInfo*>(p);
-  delete static_cast<StartInfo*>(p);
-  // The thread was created with every signal blocked; let only the interrupt in.
-  sigset_t only_interrupt;
-  sigemptyset(&only_interrupt);
-  sigaddset(&only_interrupt, InterruptSignal());
-  pthread_sigmask(SIG_UNBLOCK, &only_interrupt, nullptr);
-  info.entry(info.arg);
+
+std::atomic<int> current_signal{0};
+
+void NoopHandler(int) {}
+
+int FirstSignal() {
+#ifdef SIGRTMIN
+  return SIGRTMIN + 7;
+#else
+  return SIGUSR2;
+#endif
+}
+
+// Ours: our handler, and no SA_RESTART (which would make the wait restart).
+bool IsOurs(const struct sigaction& sa) {
+  return (sa.sa_flags & SA_SIGINFO) == 0 && sa.sa_handler == NoopHandler &&
+         (sa.sa_flags & SA_RESTART) == 0;
+}
+
+bool Install(int sig) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = NoopHandler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // deliberately no SA_RESTART: the wait must return EINTR
+  return sigaction(sig, &sa, nullptr) == 0;
+}
+
+// A signal nobody handles (SIG_DFL): takes it. Realtime signals only: glibc keeps the
+// first two for itself (SIGRTMIN is already past them, signal(7)).
+int ClaimFreeSignal() {
+#ifdef SIGRTMIN
+  for (int sig = SIGRTMIN + 1; sig <= SIGRTMAX; sig++) {
+    struct sigaction old;
+    if (sigaction(sig, nullptr, &old) != 0) continue;
+    if (IsOurs(old)) return sig;
+    if ((old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_DFL && Install(sig)) return sig;
+  }
+#endif
+  return 0;
+}
+
+Mutex signal_mutex;
+
+}  // namespace
+
+int InterruptSignal() { return current_signal.load(std::memory_order_acquire); }
+
+void PrepareWaiterSupport() {
+  ScopedLock hold(signal_mutex);
+  if (current_signal.load(std::memory_order_relaxed) != 0) return;
+  int sig = FirstSignal();
+  struct sigaction old;
+  // Take the usual signal unless someone already handles it; then any free one.
+  if (sigaction(sig, nullptr, &old) == 0 && (old.sa_flags & SA_SIGINFO) == 0 &&
+      (old.sa_handler == SIG_DFL || old.sa_handler == NoopHandler) && Install(sig)) {
+    current_signal.store(sig, std::memory_order_release);
+    return;
+  }
+  current_signal.store(ClaimFreeSignal(), std::memory_order_release);
+}
+
+bool InterruptSignalUsable() {
+  ScopedLock hold(signal_mutex);
+  int sig = current_signal.load(std::memory_order_relaxed);
+  struct sigaction now;
+  if (sig != 0 && sigaction(sig, nullptr, &now) == 0 && IsOurs(now)) return true;
+  int next = ClaimFreeSignal();
+  current_signal.store(next, std::memory_order_release);
+  return false;
+}
+
+void ThreadInterruptible(int* mine) {
+  int sig = current_signal.load(std::memory_order_acquire);
+  if (sig == *mine) return;
+  sigset_t set;
+  if (*mine != 0) {
+    sigemptyset(&set);
+    sigaddset(&set, *mine);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  }
+  if (sig != 0) {
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  }
+  *mine = sig;
+}
+
+void* Thread::Main(void* self) {
+  auto* t = static_cast<Thread*>(self);
+  // A name tools (ps -L, top -H, /proc/<pid>/task/<tid>/comm) and tests can count by.
+#if defined(__linux__)
+  prctl(PR_SET_NAME, "syslocks-wait", 0, 0, 0);
+#elif defined(__APPLE__)
+  pthread_setname_np("syslocks-wait");
+#endif
+  t->entry_(t->arg_);
   return nullptr;
+}
+
+namespace {
+int CreateWithStack(pthread_t* handle, size_t stack, void* (*main)(void*), void* self) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, stack);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int rc = pthread_create(handle, &attr, main, self);
+  pthread_attr_destroy(&attr);
+  return rc;
 }
 }  // namespace
 
-bool Thread::Start(Entry entry, void* arg) {
-  auto* info = new StartInfo{entry, arg};
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  // The thread only sits in one syscall; 256 KiB is plenty and keeps hundreds cheap.
-  pthread_attr_setstacksize(&attr, 256 * 1024);
+int Thread::Start(Entry entry, void* arg) {
+  entry_ = entry;
+  arg_ = arg;
   // A new thread inherits the creator's signal mask (pthread_create(3)), so block
   // everything around the create: process-directed signals (SIGINT, SIGCHLD, ...)
   // then keep going to Node's own threads, as libuv does for its threadpool.
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int rc = pthread_create(&handle_, &attr, ThreadMain, info);
+  int rc = CreateWithStack(&handle_, kThreadStackBytes, Main, this);
+  // EINVAL: the stack is too small for this process's static TLS (glibc takes it
+  // from the stack); retry with the size used before.
+  if (rc == EINVAL) rc = CreateWithStack(&handle_, 256 * 1024, Main, this);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    delete info;
-    return false;
-  }
-  started_ = true;
-  return true;
-}
-
-void Thread::Join() {
-  if (started_) {
-    pthread_join(handle_, nullptr);
-    started_ = false;
-  }
+  return rc;
 }
 
 void Thread::Interrupt() {
-  if (started_) pthread_kill(handle_, InterruptSignal());
+  int sig = InterruptSignal();
+  if (sig != 0) pthread_kill(handle_, sig);
 }
 
 int64_t MonotonicMs() {

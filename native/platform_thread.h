@@ -68,25 +68,49 @@ class CondVar {
 #endif
 };
 
+// A detached thread with a small stack (kThreadStackBytes) and, on POSIX, every
+// signal blocked: ThreadInterruptible() lets the interrupt signal in. Nothing joins
+// it: it ends by returning. The Thread object must outlive the thread (the waiter
+// keeps it in the thread's own slot), so starting allocates nothing.
 class Thread {
  public:
   using Entry = void (*)(void* arg);
-  // Starts a thread with a small stack and (on POSIX) every signal blocked except
-  // the waiter's interrupt signal, so process signals never land on it.
-  bool Start(Entry entry, void* arg);
-  void Join();
+  // 0, or the error of the create call (EAGAIN: no thread left under RLIMIT_NPROC or a
+  // cgroup pids limit; Windows: GetLastError()).
+  int Start(Entry entry, void* arg);
   // POSIX: sends the interrupt signal so a blocking fcntl/flock returns EINTR.
   // Windows: nothing (the Windows wait loop polls its cancel flag).
   void Interrupt();
 
  private:
 #ifdef _WIN32
-  HANDLE handle_ = nullptr;
+  static DWORD WINAPI Main(LPVOID self);
 #else
+  static void* Main(void* self);
   pthread_t handle_{};
-  bool started_ = false;
 #endif
+  Entry entry_ = nullptr;
+  void* arg_ = nullptr;
 };
+
+// Stack of a waiter thread. It only sits in one syscall (plus the late-grant undo);
+// the thread's static TLS comes out of it too (glibc), so a build that fails with
+// 64 KiB retries with 256 KiB.
+constexpr size_t kThreadStackBytes = 64 * 1024;
+
+// The interrupt signal (POSIX; see interrupt_signal.h). On Windows these do nothing.
+//
+// Installs the handler on the current signal once per process.
+void PrepareWaiterSupport();
+// True while the handler syslocks installed is still the one on the current signal
+// (no SA_RESTART). When another library replaced it, moves to a free realtime signal
+// and returns whether one was found: waits that were already in the kernel under the
+// old signal cannot be interrupted any more (the caller abandons them, waiter.cc).
+bool InterruptSignalUsable();
+// Called by a waiter thread before each wait: unblocks the current signal for this
+// thread (and blocks the one it had before, if the signal changed). `*mine` is the
+// thread's record of which signal it has unblocked (0 at first).
+void ThreadInterruptible(int* mine);
 
 // Monotonic milliseconds, for deadlines.
 int64_t MonotonicMs();

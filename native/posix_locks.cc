@@ -13,7 +13,6 @@
 #include <atomic>
 
 #include "errors.h"
-#include "interrupt_signal.h"
 #include "lock_request.h"
 #include "lock_table.h"
 
@@ -94,8 +93,6 @@ int SetOnce(const LockRequest& req, bool wait) {
 // requires a portable application to check for both errors)". flock(2) uses
 // EWOULDBLOCK, which is EAGAIN on Linux and macOS. One contention code for all.
 int NormaliseContention(int code) { return code == -EACCES ? -EAGAIN : code; }
-
-void NoopHandler(int) {}
 
 }  // namespace
 
@@ -191,18 +188,6 @@ int32_t FileIdentity(int32_t fd, FileId* out) {
   out->dev = static_cast<uint64_t>(st.st_dev);
   out->ino = static_cast<uint64_t>(st.st_ino);
   return 0;
-}
-
-void PrepareWaiterSupport() {
-  static std::atomic<bool> installed{false};
-  bool expected = false;
-  if (!installed.compare_exchange_strong(expected, true)) return;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = NoopHandler;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // deliberately no SA_RESTART: the wait must return EINTR
-  sigaction(InterruptSignal(), &sa, nullptr);
 }
 
 }  // namespace syslocks

@@ -1,187 +1,388 @@
-// waiter.cc - see waiter.h for why waits run on the addon's own threads.
+// waiter.cc - see waiter.h for how waits run on the addon's own threads.
 #include "waiter.h"
 
-#include <errno.h>
+#include <atomic>
+
+#ifndef _WIN32
+#include <uv.h>
+#endif
 
 #include "errors.h"
-#include "late_grant.h"
+#include "platform_thread.h"
+#include "waiter_pool.h"
 
 namespace syslocks {
 
-struct WaitRegistry::Waiter {
+namespace {
+// After a cancel, how long a wait may take to leave the kernel before it is abandoned.
+constexpr int64_t kGraceMs = 50;
+// How often a synchronous wait checks whether its environment is being stopped.
+constexpr int64_t kProbeMs = 50;
+// Backoff of the polling fallback (no thread): 1, 2, 4 ... kPollMaxMs.
+constexpr int64_t kPollMaxMs = 32;
+}  // namespace
+
+struct WaitRegistry::Wait {
   int64_t id = 0;
-  LockRequest req{};
-  std::atomic<bool> cancelled{false};
-  std::atomic<bool> done{false};
-  LockResult result;
-  Thread thread;
-  // Asynchronous waits: where the completion goes.
-  napi_threadsafe_function tsfn = nullptr;
+  Slot* slot = nullptr;
+  uint64_t epoch = 0;
   napi_ref callback = nullptr;
-  // Synchronous waits with a deadline: the calling thread sleeps on this.
-  bool synchronous = false;
-  Mutex mutex;
-  CondVar finished;
+  LockResult result;
+  Wait* next = nullptr;  // in the channel's list of finished waits
 };
 
+// The wake-up of one environment's JS thread, and the lock-free list of finished
+// waits it drains. Posting allocates nothing: a Treiber stack and, only when the list
+// was empty, one wake-up (uv_async_send(3) is async-signal-safe and allocation-free;
+// a thread-safe function's queue would allocate on the waiter thread).
+struct Channel {
+  std::atomic<WaitRegistry::Wait*> head{nullptr};
+  WaitRegistry* registry = nullptr;
+#ifdef _WIN32
+  // Windows has no glibc arenas, and mingw builds see no libuv headers: a
+  // thread-safe function is the wake-up there.
+  napi_threadsafe_function tsfn = nullptr;
+#else
+  uv_async_t async;
+  napi_async_cleanup_hook_handle hook = nullptr;
+#endif
+};
+
+void PostCompletion(Channel* ch, void* token, const LockResult& r) {
+  auto* w = static_cast<WaitRegistry::Wait*>(token);
+  w->result = r;
+  WaitRegistry::Wait* old = ch->head.load(std::memory_order_relaxed);
+  do {
+    w->next = old;
+  } while (!ch->head.compare_exchange_weak(old, w, std::memory_order_release,
+                                           std::memory_order_relaxed));
+  if (old != nullptr) return;  // a wake-up is already on its way
+#ifdef _WIN32
+  napi_call_threadsafe_function(ch->tsfn, nullptr, napi_tsfn_nonblocking);
+#else
+  uv_async_send(&ch->async);
+#endif
+}
+
+namespace {
+
+napi_value Noop(napi_env, napi_callback_info) { return nullptr; }
+
+#ifdef _WIN32
+void CallJs(napi_env env, napi_value, void* context, void*) {
+  // env is null when the function is torn down with entries still queued.
+  auto* ch = static_cast<Channel*>(context);
+  if (env != nullptr && ch->registry != nullptr) ch->registry->Drain();
+}
+#else
+void OnAsync(uv_async_t* handle) {
+  auto* ch = static_cast<Channel*>(handle->data);
+  if (ch->registry != nullptr) ch->registry->Drain();
+}
+
+// Async cleanup hook (napi_add_async_cleanup_hook): Node keeps the loop running until
+// the handle is closed, so the close callback always runs before the loop goes away.
+void OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
+  auto* ch = static_cast<Channel*>(arg);
+  ch->hook = handle;
+  if (ch->registry != nullptr) ch->registry->Shutdown();
+  uv_close(reinterpret_cast<uv_handle_t*>(&ch->async), [](uv_handle_t* h) {
+    auto* c = static_cast<Channel*>(h->data);
+    napi_remove_async_cleanup_hook(c->hook);
+    delete c;
+  });
+}
+#endif
+
+void KeepAlive(napi_env env, Channel* ch, bool on) {
+#ifdef _WIN32
+  if (on) napi_ref_threadsafe_function(env, ch->tsfn);
+  else napi_unref_threadsafe_function(env, ch->tsfn);
+#else
+  if (on) uv_ref(reinterpret_cast<uv_handle_t*>(&ch->async));
+  else uv_unref(reinterpret_cast<uv_handle_t*>(&ch->async));
+#endif
+}
+
+}  // namespace
+
 WaitRegistry::WaitRegistry(napi_env env) : env_(env) {
+  PrepareWaiterSupport();
+  auto* ch = new Channel();
+  ch->registry = this;
   napi_value name;
   napi_create_string_utf8(env, "syslocks.lockWait", NAPI_AUTO_LENGTH, &name);
-  // No JS function: CallJs looks the per-wait callback up by id. Unlimited queue,
-  // one owner (this registry). Unref'd while nothing waits, so an idle addon never
-  // keeps the process alive; Start() refs it for as long as waits are pending.
-  if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this,
-                                      CallJs, &tsfn_) == napi_ok) {
-    napi_unref_threadsafe_function(env, tsfn_);
-  } else {
-    tsfn_ = nullptr;
+#ifdef _WIN32
+  // The finalizer frees the channel, after the last queued CallJs (env null then).
+  auto finalize = [](napi_env, void* data, void*) { delete static_cast<Channel*>(data); };
+  if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, ch, finalize, ch, CallJs,
+                                      &ch->tsfn) != napi_ok) {
+    delete ch;
+    ch = nullptr;
   }
-  PrepareWaiterSupport();
+#else
+  uv_loop_s* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr ||
+      uv_async_init(loop, &ch->async, OnAsync) != 0) {
+    delete ch;
+    ch = nullptr;
+  } else {
+    ch->async.data = ch;
+    napi_add_async_cleanup_hook(env, OnAsyncCleanup, ch, &ch->hook);
+  }
+#endif
+  channel_ = ch;
+  // Unref'd while nothing waits, so an idle addon never keeps the process alive.
+  if (channel_ != nullptr) KeepAlive(env, channel_, false);
+  napi_async_init(env, nullptr, name, &async_context_);
+  napi_value probe;
+  if (napi_create_function(env, "syslocksProbe", NAPI_AUTO_LENGTH, Noop, nullptr, &probe) ==
+      napi_ok) {
+    napi_create_reference(env, probe, 1, &probe_);
+  }
 }
 
 WaitRegistry::~WaitRegistry() { Shutdown(); }
 
-void WaitRegistry::ThreadMain(void* arg) {
-  auto* w = static_cast<Waiter*>(arg);
-  LockResult r = BlockingSetLock(w->req, w->cancelled);
-  if (r.code == 0 && w->cancelled.load(std::memory_order_acquire)) {
-    // Granted just as the caller gave up: nobody will own this lock, so let it go
-    // here rather than leave it held by nobody (DESIGN.md section 3).
-    UndoLateGrant(w->req);
-    r.code = kCodeCanceled;
-    r.winerror = 0;
-  }
-  w->result = r;
-  if (w->synchronous) {
-    ScopedLock hold(w->mutex);
-    w->done.store(true, std::memory_order_release);
-    w->finished.Signal();
-    return;
-  }
-  w->done.store(true, std::memory_order_release);
-  // The id, not the pointer: after teardown a late queue entry must find nothing.
-  napi_call_threadsafe_function(w->tsfn, reinterpret_cast<void*>(static_cast<intptr_t>(w->id)),
-                                napi_tsfn_nonblocking);
-}
-
 int64_t WaitRegistry::Start(const LockRequest& req, napi_value callback) {
-  if (shut_down_ || tsfn_ == nullptr) return kCodeCanceled;
-  auto* w = new Waiter();
+  if (shut_down_ || channel_ == nullptr) return kCodeCanceled;
+  Slot* s = AcquireSlot();
+  if (s == nullptr) return kCodeNoThread;
+  auto* w = new Wait();
   w->id = next_id_++;
-  w->req = req;
-  w->tsfn = tsfn_;
+  w->slot = s;
   napi_create_reference(env_, callback, 1, &w->callback);
-  if (!w->thread.Start(ThreadMain, w)) {
-    napi_delete_reference(env_, w->callback);
-    delete w;
-    return kCodeNoThread;
-  }
-  if (waiters_.empty()) napi_ref_threadsafe_function(env_, tsfn_);
-  waiters_.emplace(w->id, w);
+  if (waits_.empty()) KeepAlive(env_, channel_, true);
+  waits_.emplace(w->id, w);
+  ScopedLock hold(s->mu);
+  s->req = req;
+  s->channel = channel_;
+  s->token = w;
+  s->sync = false;
+  AssignLocked(s);
+  w->epoch = s->epoch;
   return w->id;
 }
 
-bool WaitRegistry::Cancel(int64_t id) {
-  auto it = waiters_.find(id);
-  if (it == waiters_.end()) return false;
-  Waiter* w = it->second;
-  if (w->done.load(std::memory_order_acquire)) return true;  // completion already queued
-  w->cancelled.store(true, std::memory_order_release);
-  w->thread.Interrupt();
-  return true;
-}
-
-void WaitRegistry::CallJs(napi_env env, napi_value, void* context, void* data) {
-  // env is null when the function is torn down with entries still queued
-  // (napi_threadsafe_function_call_js): nothing to deliver then.
-  if (env == nullptr || context == nullptr) return;
-  static_cast<WaitRegistry*>(context)->Complete(
-      env, static_cast<int64_t>(reinterpret_cast<intptr_t>(data)));
-}
-
-void WaitRegistry::Complete(napi_env env, int64_t id) {
-  auto it = waiters_.find(id);
-  if (it == waiters_.end()) return;
-  Waiter* w = it->second;
-  waiters_.erase(it);
-  if (waiters_.empty()) napi_unref_threadsafe_function(env, tsfn_);
-  w->thread.Join();  // the thread has posted its result and is exiting
+void WaitRegistry::Finish(Wait* w, bool call) {
+  waits_.erase(w->id);
+  if (waits_.empty() && channel_ != nullptr) KeepAlive(env_, channel_, false);
   napi_value cb = nullptr;
-  napi_get_reference_value(env, w->callback, &cb);
-  napi_delete_reference(env, w->callback);
+  if (call) napi_get_reference_value(env_, w->callback, &cb);
+  napi_delete_reference(env_, w->callback);
   LockResult r = w->result;
   delete w;  // never touch the request after the callback (fs-native-extensions)
   if (cb == nullptr) return;
-  napi_value global, argv[2];
-  napi_get_global(env, &global);
-  napi_create_int32(env, r.code, &argv[0]);
-  napi_create_uint32(env, r.winerror, &argv[1]);
-  napi_call_function(env, global, cb, 2, argv, nullptr);
+  napi_value recv, argv[2];
+  napi_get_global(env_, &recv);
+  napi_create_int32(env_, r.code, &argv[0]);
+  napi_create_uint32(env_, r.winerror, &argv[1]);
+  napi_value ignored;
+  if (napi_call_function(env_, recv, cb, 2, argv, &ignored) == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env_, &err);
+    napi_fatal_exception(env_, err);
+  }
 }
 
-void WaitRegistry::StopAndJoin(Waiter* w) {
-  w->cancelled.store(true, std::memory_order_release);
-  // Repeat the interrupt until the thread is out: one sent just before it entered
-  // the kernel is consumed by the no-op handler and leaves the syscall blocked.
-  while (!w->done.load(std::memory_order_acquire)) {
-    w->thread.Interrupt();
-    SleepMs(1);
+void WaitRegistry::Drain() {
+  Wait* list = channel_ == nullptr ? nullptr : channel_->head.exchange(nullptr, std::memory_order_acquire);
+  // The list is newest first: reverse it, so callbacks run in completion order.
+  Wait* fifo = nullptr;
+  while (list != nullptr) {
+    Wait* next = list->next;
+    list->next = fifo;
+    fifo = list;
+    list = next;
   }
-  w->thread.Join();
+  if (fifo == nullptr) return;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env_, &scope);
+  // One callback scope around every completion of this wake-up: its close runs the
+  // promise reactions (microtasks) the callbacks queued, once, as a libuv callback in
+  // Node itself would. Windows: the thread-safe function's call already has one.
+  napi_callback_scope cb_scope = nullptr;
+#ifndef _WIN32
+  napi_value resource;
+  napi_create_object(env_, &resource);
+  if (!shut_down_) napi_open_callback_scope(env_, resource, async_context_, &cb_scope);
+#endif
+  while (fifo != nullptr) {
+    Wait* next = fifo->next;
+    Finish(fifo, !shut_down_);
+    fifo = next;
+  }
+  if (cb_scope != nullptr) napi_close_callback_scope(env_, cb_scope);
+  napi_close_handle_scope(env_, scope);
+}
+
+void WaitRegistry::Abandon(Slot* s) {
+  AbandonLocked(s);
+  s->cancelled.store(true, std::memory_order_release);
+}
+
+CancelState WaitRegistry::Cancel(int64_t id, bool abandon) {
+  auto it = waits_.find(id);
+  if (it == waits_.end()) return kCancelDone;
+  Wait* w = it->second;
+  Slot* s = w->slot;
+  {
+    ScopedLock hold(s->mu);
+    // Another epoch, or no longer running: the result is posted, the callback is near.
+    if (s->epoch != w->epoch || !(s->running || s->has_job)) return kCancelPending;
+    s->cancelled.store(true, std::memory_order_release);
+    // A foreign handler on the interrupt signal (InterruptSignalUsable() then moves
+    // to another one, which this thread does not listen to yet): give up at once.
+    if (!abandon && InterruptSignalUsable()) {
+      s->thread.Interrupt();
+      return kCancelPending;
+    }
+    Abandon(s);
+  }
+  Finish(w, false);
+  return kCancelAbandoned;
+}
+
+bool WaitRegistry::Terminating() {
+  // worker.terminate() and process.exit() mark the environment as stopping (Node's
+  // Environment::ExitEnv: set_stopping(true), then TerminateExecution), and a call
+  // into JS is then refused (can_call_into_js() is false while stopping). Nothing else
+  // reaches a thread that sits in native code.
+  if (probe_ == nullptr) return false;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env_, &scope) != napi_ok) return true;
+  napi_value fn, recv, ignored;
+  napi_get_reference_value(env_, probe_, &fn);
+  napi_get_undefined(env_, &recv);
+  napi_status st = napi_call_function(env_, recv, fn, 0, nullptr, &ignored);
+  napi_close_handle_scope(env_, scope);
+  return st != napi_ok;
+}
+
+LockResult WaitRegistry::PollSync(const LockRequest& req, int64_t timeout_ms) {
+  const int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;
+  int64_t delay = 1;
+  int64_t next_probe = MonotonicMs() + kProbeMs;
+  for (;;) {
+    LockResult r = TrySetLock(req);
+    if (r.code != kCodeAgain) return r;
+    int64_t now = MonotonicMs();
+    if (deadline >= 0 && now >= deadline) {
+      r.code = kCodeTimedOut;
+      return r;
+    }
+    if (now >= next_probe) {
+      if (Terminating()) {
+        r.code = kCodeCanceled;
+        return r;
+      }
+      next_probe = now + kProbeMs;
+    }
+    int64_t sleep = delay;
+    if (deadline >= 0 && deadline - now < sleep) sleep = deadline - now;
+    SleepMs(sleep);
+    if (delay < kPollMaxMs) delay *= 2;
+  }
 }
 
 LockResult WaitRegistry::WaitSync(const LockRequest& req, int64_t timeout_ms) {
-  if (timeout_ms < 0) {
-    static const std::atomic<bool> never{false};
-    return BlockingSetLock(req, never);
-  }
-  Waiter w;
-  w.req = req;
-  w.synchronous = true;
-  if (!w.thread.Start(ThreadMain, &w)) {
-    LockResult r;
-    r.code = kCodeNoThread;
-    return r;
-  }
-  const int64_t deadline = MonotonicMs() + timeout_ms;
-  bool timed_out = false;
-  {
-    ScopedLock hold(w.mutex);
-    while (!w.done.load(std::memory_order_acquire)) {
-      int64_t left = deadline - MonotonicMs();
-      if (left <= 0) {
-        timed_out = true;
-        break;
+  Slot* s = shut_down_ ? nullptr : AcquireSlot();
+  if (s == nullptr) return PollSync(req, timeout_ms);
+  const int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;
+  int64_t next_probe = MonotonicMs() + kProbeMs;
+  int32_t reason = 0;  // why we cancelled: kCodeTimedOut or kCodeCanceled
+  int64_t cancelled_at = 0;
+  s->mu.Lock();
+  s->req = req;
+  s->channel = nullptr;
+  s->token = nullptr;
+  s->sync = true;
+  AssignLocked(s);
+  while (!s->sync_done) {
+    int64_t now = MonotonicMs();
+    if (reason == 0) {
+      if (deadline >= 0 && now >= deadline) {
+        reason = kCodeTimedOut;
+      } else if (now >= next_probe) {
+        s->mu.Unlock();
+        bool stop = Terminating();
+        s->mu.Lock();
+        next_probe = MonotonicMs() + kProbeMs;
+        if (stop) reason = kCodeCanceled;
+        continue;  // the result may have arrived meanwhile
       }
-      w.finished.WaitFor(w.mutex, left);
+      if (reason != 0) {
+        cancelled_at = now;
+        s->cancelled.store(true, std::memory_order_release);
+      }
     }
+    if (reason != 0) {
+      if (now - cancelled_at >= kGraceMs || !InterruptSignalUsable()) {
+        // The kernel does not let go (see waiter.h): the thread is on its own now.
+        Abandon(s);
+        s->mu.Unlock();
+        LockResult r;
+        r.code = reason;
+        return r;
+      }
+      // Repeated: one sent just before the thread entered the kernel is lost.
+      if (s->running) s->thread.Interrupt();
+      s->cv.WaitFor(s->mu, 1);
+      continue;
+    }
+    int64_t wait = next_probe - now;
+    if (deadline >= 0 && deadline - now < wait) wait = deadline - now;
+    s->cv.WaitFor(s->mu, wait);
   }
-  if (timed_out) {
-    StopAndJoin(&w);
-  } else {
-    w.thread.Join();
-  }
-  LockResult r = w.result;
+  LockResult r = s->result;
+  s->mu.Unlock();
+  ReleaseSlot(s);
   // A grant that raced the deadline was either kept (code 0: the caller owns it) or
   // undone by the thread (canceled): either way no lock is left without an owner.
-  if (r.code == kCodeCanceled) r.code = kCodeTimedOut;
+  if (reason != 0 && r.code == kCodeCanceled) r.code = reason;
   return r;
 }
 
 void WaitRegistry::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  for (auto& entry : waiters_) {
-    Waiter* w = entry.second;
-    StopAndJoin(w);
-    napi_delete_reference(env_, w->callback);
-    delete w;
+  // Interrupt every wait, give them kGraceMs together, abandon the ones still stuck.
+  for (auto& entry : waits_) {
+    Slot* s = entry.second->slot;
+    ScopedLock hold(s->mu);
+    if (s->epoch == entry.second->epoch && (s->running || s->has_job)) {
+      s->cancelled.store(true, std::memory_order_release);
+      s->thread.Interrupt();
+    }
   }
-  waiters_.clear();
-  if (tsfn_ != nullptr) {
-    napi_release_threadsafe_function(tsfn_, napi_tsfn_abort);
-    tsfn_ = nullptr;
+  const int64_t give_up = MonotonicMs() + kGraceMs;
+  for (auto& entry : waits_) {
+    Slot* s = entry.second->slot;
+    for (;;) {
+      ScopedLock hold(s->mu);
+      if (s->epoch != entry.second->epoch || !(s->running || s->has_job)) break;
+      if (MonotonicMs() >= give_up) {
+        Abandon(s);
+        break;
+      }
+      s->thread.Interrupt();
+      s->cv.WaitFor(s->mu, 1);
+    }
   }
+  // Finished ones were posted: free them without calling JS; abandoned ones too.
+  Drain();
+  while (!waits_.empty()) Finish(waits_.begin()->second, false);
+  if (channel_ != nullptr) {
+    channel_->registry = nullptr;
+#ifdef _WIN32
+    napi_release_threadsafe_function(channel_->tsfn, napi_tsfn_abort);
+#endif
+    channel_ = nullptr;
+  }
+  if (probe_ != nullptr) napi_delete_reference(env_, probe_);
+  probe_ = nullptr;
+  if (async_context_ != nullptr) napi_async_destroy(env_, async_context_);
+  async_context_ = nullptr;
 }
 
 }  // namespace syslocks

@@ -2,65 +2,93 @@
 //
 // libuv's threadpool has 4 threads by default (STYLE.md section 7); a lock wait that
 // sat on it would freeze every fs call in the process after four waiters (fs-ext#49,
-// deno#22504). So each contended wait gets a small dedicated thread that sits in the
-// kernel's own blocking call (keeping the kernel's wake-up order), and completions come
-// back to the JS thread through one thread-safe function per addon instance.
+// deno#22504). So each contended wait runs on a waiter thread that sits in the
+// kernel's own blocking call (keeping the kernel's wake-up order). docs/DESIGN.md,
+// "Waiting", describes the engine; in short:
+//
+//   - Threads are pooled per process (waiter_pool.h): a thread that delivered its
+//     completion parks and serves the next wait; at most kIdleThreads park, each for
+//     kLingerMs. A thread never allocates or frees memory.
+//   - Completions reach the JS thread through one wake-up per environment (a libuv
+//     async handle on POSIX, a thread-safe function on Windows) and a lock-free list.
+//   - Every wait carries an epoch: a cancel interrupts only the wait it was meant for.
+//   - A wait whose thread does not return within kGraceMs of its cancel (a FUSE
+//     filesystem that ignores the signal, a foreign SA_RESTART handler) is abandoned:
+//     the caller gets its answer, and the thread undoes any late grant by itself.
+//   - No thread to be had (RLIMIT_NPROC, a cgroup pids limit, kMaxThreads): the
+//     caller polls with try-locks and a backoff instead (lib/wait.ts, WaitSync).
+//   - Synchronous waits run on a waiter thread too; the JS thread sleeps on a condition
+//     variable and checks every kProbeMs whether its environment is being stopped
+//     (worker.terminate(), process.exit()), which no signal can tell it.
 #ifndef SYSLOCKS_WAITER_H_
 #define SYSLOCKS_WAITER_H_
 
 #include <node_api.h>
 
-#include <atomic>
 #include <cstdint>
 #include <unordered_map>
 
 #include "lock_request.h"
-#include "platform_thread.h"
 
 namespace syslocks {
 
+// Cancel() answers.
+enum CancelState : int32_t {
+  kCancelDone = 0,       // no such wait: its callback has run (or is about to)
+  kCancelPending = 1,    // interrupted; the callback will run: call again if it does not
+  kCancelAbandoned = 2,  // given up: the callback never runs, settle the wait now
+};
+
+struct Slot;
+struct Channel;
+
 class WaitRegistry {
  public:
-  // Creates the completion channel; must be called on the JS thread at module init,
-  // before the registry's cleanup hook is added (see Shutdown()).
+  // Creates the completion channel; must be called on the JS thread at module init.
   explicit WaitRegistry(napi_env env);
   ~WaitRegistry();
   WaitRegistry(const WaitRegistry&) = delete;
   WaitRegistry& operator=(const WaitRegistry&) = delete;
 
   // Starts an asynchronous wait; `callback(code, winerror)` runs later on the JS
-  // thread, exactly once. Returns the wait's id (> 0), or a negative error code when
-  // no thread could be started (nothing is then pending).
+  // thread, exactly once, unless the wait is abandoned. Returns the wait's id (> 0),
+  // kCodeNoThread when no waiter thread is available (the caller polls instead), or
+  // kCodeCanceled after Shutdown().
   int64_t Start(const LockRequest& req, napi_value callback);
 
-  // Asks a pending wait to stop. Returns true while the wait is still running: the
-  // caller repeats the call until the callback has run, because an interrupt that
-  // arrives just before the thread enters the kernel is not seen by the kernel.
-  bool Cancel(int64_t id);
+  // Asks a pending wait to stop (see CancelState). With `abandon`, a wait whose thread
+  // is still in the kernel is given up instead of interrupted again.
+  CancelState Cancel(int64_t id, bool abandon);
 
-  // Waits on the calling thread. timeout_ms < 0: forever, in the calling thread's own
-  // syscall. Otherwise on a waiter thread, so the deadline can end the kernel wait;
-  // returns -ETIMEDOUT (UV_ETIMEDOUT) when it does, and never leaves a lock behind.
+  // Waits on the calling thread. timeout_ms < 0: forever. Returns -ETIMEDOUT
+  // (UV_ETIMEDOUT) at the deadline, never leaving a lock behind, and kCodeCanceled
+  // when the environment is being stopped.
   LockResult WaitSync(const LockRequest& req, int64_t timeout_ms);
 
-  size_t pending() const { return waiters_.size(); }
+  size_t pending() const { return waits_.size(); }
 
-  // Environment teardown (process exit, worker.terminate()): ends every wait, joins
-  // every thread and releases the completion channel. No JS runs after this.
+  // Environment teardown (process exit, worker.terminate()): ends or abandons every
+  // wait. No JS runs after this.
   void Shutdown();
 
+  // Called on the JS thread when completions are queued.
+  void Drain();
+
+  struct Wait;  // one asynchronous wait (waiter.cc)
+
  private:
-  struct Waiter;
-  static void ThreadMain(void* arg);
-  static void CallJs(napi_env env, napi_value js_cb, void* context, void* data);
-  static void StopAndJoin(Waiter* w);
-  void Complete(napi_env env, int64_t id);
+  bool Terminating();
+  void Finish(Wait* w, bool call);
+  void Abandon(Slot* s);
+  LockResult PollSync(const LockRequest& req, int64_t timeout_ms);
 
   napi_env env_;
-  napi_threadsafe_function tsfn_ = nullptr;
+  Channel* channel_ = nullptr;
+  napi_ref probe_ = nullptr;
+  napi_async_context async_context_ = nullptr;
   int64_t next_id_ = 1;
   bool shut_down_ = false;
-  std::unordered_map<int64_t, Waiter*> waiters_;  // JS thread only
+  std::unordered_map<int64_t, Wait*> waits_;  // JS thread only
 };
 
 }  // namespace syslocks

@@ -224,8 +224,4 @@ int32_t FileIdentity(int32_t fd, FileId* out) {
   return 0;
 }
 
-// Nothing to install: the wait loop polls its cancel flag (Thread::Interrupt() is a
-// no-op on Windows).
-void PrepareWaiterSupport() {}
-
 }  // namespace syslocks

@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { getLock, tryLock, type LockKind } from '../dist/index.js';
+import { getLock, lock, tryLock, type LockKind } from '../dist/index.js';
 import { procLocks, until, useTempFiles } from './helpers.js';
 
 const children: ChildProcess[] = [];
@@ -63,7 +63,7 @@ describe.each<LockKind>(['flock', 'posix', 'ofd'])('python3 fcntl module, kind %
     const shared = tryLock(f, { kind, mode: 'shared' });
     expect(shared).not.toBeNull();
     shared!.release();
-    expect(getLock(f, { kind })).toMatchObject({ kind, mode: 'shared', pid: kind === 'ofd' ? -1 : py.pid });
+    expect(getLock(f, { kind })).toMatchObject({ kind, mode: 'shared', pid: py.pid }); // OFD: named from /proc
     py.kill();
   });
 });
@@ -114,5 +114,69 @@ describe('lslocks(8)', () => {
     fl.release();
     ofd.release();
     px.release();
+  });
+});
+
+// Issue 9 section 1: the default kind takes the lock that Python's filelock /
+// fcntl.flock, util-linux flock(1), Rust's File::lock and Go's lockedfile take on a
+// whole file: flock(2). Each direction across separate processes.
+describe("kind 'auto' (default) on a whole file excludes flock(2) users", () => {
+  const flockWaiter = (f: string) => procLocks(f).some((l) => l.waiting && l.type === 'FLOCK');
+
+  it('resolves to flock for a whole file and to OFD for a range', () => {
+    const f = file();
+    const whole = tryLock(f)!;
+    expect(whole.kind).toBe('flock');
+    whole.release();
+    const ranged = tryLock(f, { range: { start: 0, length: 1 } })!;
+    expect(ranged.kind).toBe('ofd');
+    ranged.release();
+  });
+
+  it('flock(1) holds: tryLock is null and lock() waits until it exits', async () => {
+    const f = file();
+    // -F: flock(1) execs sleep itself, so killing holder.pid drops the lock.
+    const holder = spawn('flock', ['-F', '-x', f, 'sleep', '60']);
+    children.push(holder);
+    await until(() => procLocks(f).length === 1);
+    expect(tryLock(f)).toBeNull();
+    const waiting = lock(f);
+    let granted = false;
+    void waiting.then(() => (granted = true));
+    await until(() => flockWaiter(f)); // our wait sits in the kernel, behind flock(1)
+    expect(granted).toBe(false);
+    holder.kill('SIGKILL');
+    const l = await waiting;
+    expect(l.kind).toBe('flock');
+    l.release();
+  });
+
+  it('we hold: flock -n fails, and succeeds after release', () => {
+    const f = file();
+    const l = tryLock(f)!;
+    expect(spawnSync('flock', ['-n', f, 'true']).status).toBe(1);
+    expect(spawnSync('flock', ['-n', '-s', f, 'true']).status).toBe(1);
+    l.release();
+    expect(spawnSync('flock', ['-n', f, 'true']).status).toBe(0);
+  });
+
+  it('python3 fcntl.flock holds: tryLock is null and lock() waits until it exits', async () => {
+    const f = file();
+    const py = await pyHold(f, 'flock', 'exclusive');
+    expect(tryLock(f)).toBeNull();
+    expect(tryLock(f, { mode: 'shared' })).toBeNull();
+    const waiting = lock(f, { mode: 'shared' });
+    await until(() => flockWaiter(f));
+    py.kill('SIGKILL');
+    (await waiting).release();
+  });
+
+  it("we hold: python3's fcntl.flock(LOCK_NB) raises, and succeeds after release", () => {
+    const f = file();
+    const l = tryLock(f, { mode: 'shared' })!;
+    expect(pyTry(f, 'flock', 'exclusive')).toBe('busy');
+    expect(pyTry(f, 'flock', 'shared')).toBe('held'); // shared + shared coexist
+    l.release();
+    expect(pyTry(f, 'flock', 'exclusive')).toBe('held');
   });
 });

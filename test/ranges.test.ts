@@ -80,12 +80,15 @@ describe('getLock / F_GETLK reports', () => {
     expect(getLock(f, { kind: 'ofd' })).toEqual({ kind: 'ofd', mode: 'exclusive', start: 5n, length: 10n, pid: a.pid });
   });
 
-  it('OFD holder: pid -1 (fcntl(2): "l_pid is set to -1")', async () => {
+  it('OFD holder: F_GETLK says pid -1 (fcntl(2): "l_pid is set to -1"); getLock names it from /proc', async () => {
     const f = file();
     const a = await processAgent();
     await a.ok('tryLock', { path: f, options: { kind: 'ofd', mode: 'shared' } });
-    expect(getLock(f, { kind: 'ofd' })).toEqual({ kind: 'ofd', mode: 'shared', start: 0n, length: 0n, pid: -1 });
-    expect(getLock(f, { kind: 'posix' })).toMatchObject({ pid: -1 });
+    expect(getLock(f, { kind: 'ofd' })).toEqual({ kind: 'ofd', mode: 'shared', start: 0n, length: 0n, pid: a.pid });
+    expect(getLock(f, { kind: 'posix' })).toMatchObject({ pid: a.pid });
+    const fd = openSync(f, 'r');
+    expect(fcntlGetLockSync(fd, { ofd: true })).toMatchObject({ pid: -1 });
+    closeSync(fd);
     expect(getLock(f, { kind: 'ofd', mode: 'shared' })).toBeNull(); // shared does not block shared
   });
 

@@ -7,7 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AbortError, lock, lockSync, tryLock, type FileLock, type LockKind } from '../dist/index.js';
+import { native } from '../dist/native.js';
 import { fdCount, procLocks, processAgent, threadCount, until, useTempFiles } from './helpers.js';
+
+/** This process's thread count once no waiter thread is left (they linger after a wait). */
+async function settledThreadCount(): Promise<number> {
+  await until(() => native.waiterThreads()[0] === 0);
+  return threadCount();
+}
 
 // Temp files and agents of each test are removed after it.
 const file = useTempFiles();
@@ -37,16 +44,18 @@ describe.each(KINDS)('lock() waits, kind %s', (kind) => {
     const f = file();
     const a = await processAgent();
     await a.ok('tryLock', { path: f, options: { kind } });
-    const threads = threadCount();
+    const threads = await settledThreadCount();
     const fds = fdCount();
     const err = await lock(f, { kind, timeout: 30 }).catch((e: unknown) => e as NodeJS.ErrnoException);
     expect(err).toBeInstanceOf(Error);
     expect(err).toMatchObject({
       code: 'ETIMEDOUT',
       path: f,
-      message: expect.stringMatching(/^ETIMEDOUT: lock wait timed out, /),
+      message: expect.stringMatching(
+        new RegExp(`^ETIMEDOUT: lock wait timed out after 30 ms \\(held by pid ${a.pid} 'node'\\), `),
+      ),
     });
-    expect(threadCount()).toBe(threads);
+    expect(await settledThreadCount()).toBe(threads);
     expect(fdCount()).toBe(fds);
     expect(procLocks(f).filter((e) => e.pid === process.pid || e.waiting)).toEqual([]);
   });
@@ -74,10 +83,10 @@ describe.each(KINDS)('lock() waits, kind %s', (kind) => {
     const f = file();
     const a = await processAgent();
     await a.ok('tryLock', { path: f, options: { kind } });
-    const threads = threadCount();
+    const threads = await settledThreadCount();
     const fds = fdCount();
     expect(() => lockSync(f, { kind, timeout: 20 })).toThrow(expect.objectContaining({ code: 'ETIMEDOUT' }));
-    expect(threadCount()).toBe(threads);
+    expect(await settledThreadCount()).toBe(threads);
     expect(fdCount()).toBe(fds);
   });
 });
@@ -122,7 +131,7 @@ it('10,000 waits that were granted, timed out or aborted leave threads, fds and 
   const f = file();
   const holderFd = openSync(f, constants.O_RDWR);
   const waiterFd = openSync(f, constants.O_RDWR);
-  const threads = threadCount();
+  const threads = await settledThreadCount();
   const fds = fdCount();
   // OFD locks on two fds of one process are two owners (fcntl(2)), so the waits are
   // contended without another process; every third one is granted.
@@ -151,7 +160,7 @@ it('10,000 waits that were granted, timed out or aborted leave threads, fds and 
   }
   holder!.release();
   expect(outcomes.granted + outcomes.timedOut + outcomes.aborted).toBe(10_000);
-  expect(threadCount()).toBe(threads);
+  expect(await settledThreadCount()).toBe(threads);
   expect(fdCount()).toBe(fds);
   expect(procLocks(f)).toEqual([]);
   closeSync(holderFd);

@@ -35,10 +35,12 @@ export function parseArgs(
       out.positionals.push(...argv.slice(i + 1));
       break;
     }
-    if (!a.startsWith('--') || a === '-') {
+    if (!a.startsWith('-') || a === '-') {
       out.positionals.push(a);
       continue;
     }
+    // A single-dash word is never a file name by accident (`try -h`); `--` ends options.
+    if (!a.startsWith('--')) throw new UsageError(`unknown option ${a} (a file starting with '-' goes after --)`);
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
     if (switchNames.includes(name)) {
@@ -55,24 +57,40 @@ export function parseArgs(
   return out;
 }
 
-/** A positive integer option, or `def`. */
-export function intOption(args: ParsedArgs, name: string, def: number, min = 1): number {
+/** True if `argv` asks for help (`--help` or `-h` before any `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+/**
+ * An integer option in [min, max], or `def`. Only plain decimal digits are accepted
+ * (`1e3`, `0x10`, `8.0` are refused), so what is run is what was typed.
+ */
+export function intOption(args: ParsedArgs, name: string, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const v = args.values.get(name);
   if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min} (got '${v}')`);
+  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} must be a whole number in decimal digits (got '${v}')`);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max} (got ${v})`);
   return n;
 }
 
-/** A non-negative number option (may be fractional), or undefined. */
-export function numberOption(args: ParsedArgs, name: string): number | undefined {
+/** A non-negative number option (may be fractional) up to `max`, or undefined. */
+export function numberOption(args: ParsedArgs, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = args.values.get(name);
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number >= 0 (got '${v}')`);
+  const n = /^[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number >= 0 in decimal digits (got '${v}')`);
+  if (n > max) throw new UsageError(`--${name} must be at most ${max} (got ${v})`);
   return n;
 }
 
+/** The longest timer Node can arm (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** One value of a fixed set, or `def`. */
 export function choiceOption<T extends string>(args: ParsedArgs, name: string, choices: readonly T[], def: T): T {
   const v = args.values.get(name);

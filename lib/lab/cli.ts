@@ -2,273 +2,109 @@
 /**
  * `syslocks-lab`: measures what each OS lock kind really does, here and now.
  *
- * ```text
- * syslocks-lab                      the matrix, in a temp dir
- * syslocks-lab matrix [--kinds flock,posix,ofd] [--dir D] [--peer-dir D2] [--json FILE] [--md]
- * syslocks-lab hold FILE [--kind K] [--mode M] [--range S:L] [--for SECONDS]
- * syslocks-lab try  FILE [--kind K] [--mode M] [--range S:L] [--wait] [--timeout MS]
- * syslocks-lab race [--workers N] [--kind K[,K]] [--worker-type thread|process[,...]] [--period MS]
- * syslocks-lab counter [--workers N] [--iterations M] [--kind K] [--no-lock]
- * ```
+ * The CLI is a table of subcommands ({@link COMMANDS}); each brings its own usage and
+ * help, so `syslocks-lab <command> --help` works for all of them. Around every
+ * command this file sets up what a careful Unix tool does: a closed stdout (`| head`)
+ * ends the run quietly; SIGINT, SIGTERM and SIGHUP kill the lab's child processes and
+ * remove its temp dirs before exiting 128+signal (cleanup.ts also covers SIGKILL).
  * @packageDocumentation
  */
-import { writeFileSync } from 'node:fs';
-import type { LockKind, LockMode } from '../index.js';
-import { choiceOption, intOption, numberOption, parseArgs, rangeOption, UsageError, type ParsedArgs } from './args.js';
-import { runCounter } from './counter.js';
-import { hold } from './hold.js';
-import { availableKinds, runMatrix } from './matrix.js';
-import { runRace, type RaceResult } from './race.js';
-import { formatJson, formatMarkdown, formatTable } from './report.js';
-import { SCENARIOS } from './scenarios/index.js';
-import { LiveLine, painter, useColour } from './term.js';
-import { tryCommand } from './try.js';
-import { ALL_KINDS, SCENARIO_NAMES, type LabKind, type ScenarioName } from './types.js';
-import type { LockerType } from './controller.js';
+import { UsageError, wantsHelp } from './args.js';
+import { cleanupAll } from './cleanup.js';
+import { commandHelp, type Subcommand } from './command.js';
+import { counterCommand } from './commands/counter.js';
+import { holdCommand } from './commands/hold.js';
+import { matrixCommand } from './commands/matrix.js';
+import { raceCommand } from './commands/race.js';
+import { scenariosCommand } from './commands/scenarios.js';
+import { tryCommand } from './commands/try.js';
 
-const USAGE = `usage: syslocks-lab [command] [options]
+/** Every subcommand, in the order the overview lists them. A new command is one line here. */
+export const COMMANDS: readonly Subcommand[] = [
+  matrixCommand,
+  holdCommand,
+  tryCommand,
+  raceCommand,
+  counterCommand,
+  scenariosCommand,
+];
 
-  (no command)   run the matrix in a temp dir
-  matrix [--kinds flock,posix,ofd] [--scenarios a,b] [--dir D] [--peer-dir D2] [--json FILE|-] [--md] [--jobs N]
-                 every scenario for every kind, measured now; table, Markdown or JSON
-  hold FILE [--kind K] [--mode shared|exclusive] [--range START:LENGTH] [--for SECONDS]
-                 take a lock and keep it until Enter or Ctrl-C
-  try FILE [--kind K] [--mode M] [--range START:LENGTH] [--wait] [--timeout MS]
-                 is it free? if not, who holds it (pid + command); --wait waits for it
-  race [--workers N] [--kind K[,K]] [--worker-type thread|process[,..]] [--period MS] [--rounds R] [--json]
-                 write/re-read under the lock on an overlapped schedule; counts races
-  counter [--workers N] [--iterations M] [--kind K] [--no-lock] [--dir D] [--json]
-                 N processes increment one file M times each under the lock
-  scenarios      list the scenarios and what each measures
-
-kinds: flock, posix, ofd, windows (hold/try also: auto)
-`;
-
-const KIND_CHOICES = [...ALL_KINDS, 'auto'] as const;
-
-function kindList(v: string | undefined, name: string): LabKind[] {
-  if (v === undefined || v === 'all') return availableKinds();
-  const list = v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const k of list)
-    if (!(ALL_KINDS as readonly string[]).includes(k)) throw new UsageError(`--${name}: unknown kind '${k}'`);
-  return list as LabKind[];
+/** The overview: one synopsis and summary per command. */
+export function usage(): string {
+  const lines = ['usage: syslocks-lab [command] [options]', '', '  (no command)   the matrix, in a temp dir'];
+  for (const c of COMMANDS) lines.push(`  ${c.name} ${c.synopsis}`.trimEnd(), `      ${c.summary}`);
+  lines.push('', 'kinds: flock, posix, ofd, windows (hold/try also: auto)');
+  lines.push("`syslocks-lab COMMAND --help` explains a command's options.", '');
+  return lines.join('\n');
 }
 
-function modeOption(args: ParsedArgs): LockMode {
-  const m = choiceOption(args, 'mode', ['shared', 'exclusive', 'read', 'write'] as const, 'exclusive');
-  return m === 'read' ? 'shared' : m === 'write' ? 'exclusive' : m;
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+/** `| head` closed our stdout: end as a process killed by SIGPIPE would (128 + 13). */
+const EPIPE_EXIT = 141;
+
+let ending = false;
+/** Kills children, removes temp dirs (bounded), exits with `code`. A second call exits at once. */
+async function endNow(code: number): Promise<never> {
+  if (ending) process.exit(code);
+  ending = true;
+  const notes = await cleanupAll(5_000).catch(() => []);
+  for (const n of notes) process.stderr.write(`syslocks-lab: ${n}\n`);
+  process.exit(code);
 }
 
-function fileArg(args: ParsedArgs, cmd: string): string {
-  const [file, extra] = args.positionals;
-  if (!file) throw new UsageError(`${cmd} needs a FILE`);
-  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
-  return file;
-}
-
-async function matrixCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['kinds', 'scenarios', 'dir', 'peer-dir', 'json', 'jobs', 'cell-timeout'], ['md']);
-  if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
-  const kinds = kindList(args.values.get('kinds'), 'kinds');
-  let scenarios: ScenarioName[] | undefined;
-  const s = args.values.get('scenarios');
-  if (s !== undefined) {
-    scenarios = s.split(',').map((x) => x.trim()) as ScenarioName[];
-    for (const n of scenarios) if (!SCENARIO_NAMES.includes(n)) throw new UsageError(`unknown scenario '${n}'`);
-  }
-  const jsonTarget = args.values.get('json');
-  const live = new LiveLine(process.stderr);
-  const paint = painter(useColour(process.stderr));
-  const started = performance.now();
-  const result = await runMatrix({
-    kinds,
-    ...(scenarios ? { scenarios } : {}),
-    ...(args.values.has('dir') ? { dir: args.values.get('dir')! } : {}),
-    peerDir: args.values.get('peer-dir') ?? null,
-    jobs: intOption(args, 'jobs', 2),
-    cellTimeoutMs: intOption(args, 'cell-timeout', 15_000),
-    onProgress: (p) => {
-      const mark = p.cell.matches
-        ? paint('green', p.cell.outcome)
-        : paint('red', `${p.cell.outcome} (expected ${p.cell.expected ?? '?'})`);
-      live.update(
-        `[${p.done}/${p.total}] ${((performance.now() - started) / 1000).toFixed(1)} s  ${p.scenario}/${p.kind}: ${mark}`,
-      );
-    },
-  });
-  live.clear();
-  const elapsed = performance.now() - started;
-  if (jsonTarget === '-') process.stdout.write(formatJson(result));
-  else {
-    if (jsonTarget !== undefined) writeFileSync(jsonTarget, formatJson(result));
-    process.stdout.write(
-      args.switches.has('md')
-        ? formatMarkdown(result, elapsed)
-        : formatTable(result, useColour(process.stdout), elapsed),
-    );
-  }
-  const errors = Object.values(result.results).some((row) =>
-    Object.values(row ?? {}).some((c) => c.outcome === 'error'),
-  );
-  return errors ? 1 : 0;
-}
-
-async function holdCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['kind', 'mode', 'range', 'for'], []);
-  const file = fileArg(args, 'hold');
-  const range = rangeOption(args);
-  const forSeconds = numberOption(args, 'for');
-  return hold({
-    file,
-    kind: choiceOption(args, 'kind', KIND_CHOICES, 'auto') as LockKind | 'auto',
-    mode: modeOption(args),
-    ...(range ? { range } : {}),
-    ...(forSeconds !== undefined ? { forSeconds } : {}),
-  });
-}
-
-async function tryCmd(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['kind', 'mode', 'range', 'timeout'], ['wait']);
-  const file = fileArg(args, 'try');
-  const range = rangeOption(args);
-  const timeoutMs = numberOption(args, 'timeout');
-  if (timeoutMs !== undefined && !args.switches.has('wait')) throw new UsageError('--timeout needs --wait');
-  return tryCommand({
-    file,
-    kind: choiceOption(args, 'kind', KIND_CHOICES, 'auto') as LockKind | 'auto',
-    mode: modeOption(args),
-    wait: args.switches.has('wait'),
-    ...(range ? { range } : {}),
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-  });
-}
-
-async function raceCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['workers', 'kind', 'worker-type', 'period', 'rounds'], ['json']);
-  const kinds = kindList(args.values.get('kind'), 'kind');
-  const types = (args.values.get('worker-type') ?? 'thread,process').split(',') as LockerType[];
-  for (const t of types)
-    if (t !== 'thread' && t !== 'process') throw new UsageError(`--worker-type: '${t}' is not thread or process`);
-  const workers = intOption(args, 'workers', 4, 2);
-  const paint = painter(useColour(process.stdout));
-  const live = new LiveLine(process.stderr);
-  const results: RaceResult[] = [];
-  for (const kind of kinds) {
-    for (const workerType of types) {
-      live.update(`race: ${kind} × ${workerType} ...`);
-      results.push(
-        await runRace({
-          workers,
-          kind,
-          workerType,
-          periodMs: intOption(args, 'period', 20),
-          rounds: intOption(args, 'rounds', 10),
-        }),
-      );
-    }
-  }
-  live.clear();
-  if (args.switches.has('json')) {
-    process.stdout.write(JSON.stringify(results, null, 2) + '\n');
-    return 0;
-  }
-  const rows = results.map((r) => {
-    const exp = r.racesExpected === null ? '?' : r.racesExpected ? 'yes' : 'no';
-    const ok = r.racesExpected === null || r.racesExpected === r.racesSeen > 0;
-    const seen = `${r.racesSeen}/${r.accesses}`;
-    return `${r.kind.padEnd(6)} ${r.workerType.padEnd(8)} ${exp.padEnd(15)} ${ok ? paint('green', seen.padEnd(11)) : paint('red', seen.padEnd(11))} ${(r.durationMs / 1000).toFixed(2)} s${r.row ? `  (SEMANTICS.md row ${r.row})` : ''}`;
-  });
-  process.stdout.write(
-    [
-      `race: ${workers} workers × ${(results[0]?.accesses ?? 0) / workers} rounds of lock, write signature, pause, re-read, unlock`,
-      '',
-      'kind   type     races expected  races seen  time',
-      ...rows,
-      '',
-    ].join('\n'),
-  );
-  for (const r of results) if (r.example) process.stdout.write(`  e.g. ${r.kind}/${r.workerType}: ${r.example}\n`);
-  return results.every((r) => r.racesExpected === null || r.racesExpected === r.racesSeen > 0) ? 0 : 1;
-}
-
-async function counterCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['workers', 'iterations', 'kind', 'dir', 'timeout'], ['no-lock', 'json']);
-  const kind = choiceOption(
-    args,
-    'kind',
-    ALL_KINDS,
-    availableKinds().includes('ofd') ? 'ofd' : (availableKinds()[0] ?? 'flock'),
-  );
-  const r = await runCounter({
-    workers: intOption(args, 'workers', 8),
-    iterations: intOption(args, 'iterations', 100),
-    kind,
-    noLock: args.switches.has('no-lock'),
-    ...(args.values.has('dir') ? { dir: args.values.get('dir')! } : {}),
-    timeoutMs: intOption(args, 'timeout', 300_000),
-  });
-  if (args.switches.has('json')) process.stdout.write(JSON.stringify(r) + '\n');
-  else {
-    const paint = painter(useColour(process.stdout));
-    const verdict = r.lost === 0 ? paint('green', 'exact') : paint('red', `${r.lost} lost updates`);
-    process.stdout.write(
-      `counter: ${r.kind === 'none' ? 'no lock' : `kind ${r.kind}`}, ${r.workers} processes × ${r.iterations} increments\n` +
-        `final ${r.final}, expected ${r.expected}: ${verdict}\n` +
-        `${(r.durationMs / 1000).toFixed(2)} s, ${r.throughput} increments/s\n`,
-    );
-  }
-  return r.lost === 0 ? 0 : 1;
-}
-
-function scenariosCommand(): number {
-  for (const s of SCENARIOS) process.stdout.write(`${s.name}\n  ${s.summary}\n`);
-  return 0;
+function onStreamError(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') void endNow(EPIPE_EXIT);
+  else throw err;
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const [first, ...rest] = argv;
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
+    if (first === undefined) return main(['matrix']);
+    process.stdout.write(usage());
+    return 0;
+  }
+  const named = COMMANDS.find((c) => c.name === first);
+  // Options without a command are the matrix's (`syslocks-lab --kinds ofd`).
+  const command = named ?? (first.startsWith('--') ? matrixCommand : undefined);
+  const args = named ? rest : argv;
   try {
-    switch (cmd) {
-      case undefined:
-        return await matrixCommand([]);
-      case 'matrix':
-        return await matrixCommand(rest);
-      case 'hold':
-        return await holdCommand(rest);
-      case 'try':
-        return await tryCmd(rest);
-      case 'race':
-        return await raceCommand(rest);
-      case 'counter':
-        return await counterCommand(rest);
-      case 'scenarios':
-        return scenariosCommand();
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(USAGE);
-        return 0;
-      default:
-        if (cmd.startsWith('--')) return await matrixCommand(argv);
-        throw new UsageError(`unknown command '${cmd}'`);
+    if (!command) throw new UsageError(`unknown command '${first}'`);
+    if (wantsHelp(args)) {
+      process.stdout.write(commandHelp(command));
+      return 0;
     }
+    if (!command.ownsSignals) {
+      for (const sig of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[])
+        process.on(sig, () => void endNow(SIGNAL_EXIT[sig]!));
+    }
+    return await command.run(args);
   } catch (err) {
+    // Ending on a signal: the killed children make the command fail; that is no news.
+    if (ending) return new Promise<never>(() => undefined);
     if (err instanceof UsageError) {
-      process.stderr.write(`syslocks-lab: ${err.message}\n\n${USAGE}`);
+      process.stderr.write(`syslocks-lab: ${err.message}\n\n${command ? commandHelp(command) : usage()}`);
       return 2;
     }
     process.stderr.write(`syslocks-lab: ${(err as Error).message}\n`);
     return 1;
+  } finally {
+    await cleanupAll().catch(() => undefined);
   }
 }
 
 if (require.main === module) {
+  process.stdout.on('error', onStreamError);
+  process.stderr.on('error', onStreamError);
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      if (ending) return; // endNow exits once cleanup is done
+      process.exitCode = code;
+      // Let stdout drain (a pipe may still hold the output), then end even if a
+      // stray handle would keep the loop alive.
+      process.stdout.write('', () => process.exit(code));
+    },
     (err: unknown) => {
       process.stderr.write(`syslocks-lab: ${String(err)}\n`);
       process.exit(1);

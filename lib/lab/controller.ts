@@ -6,11 +6,12 @@
  * is still running.
  * @packageDocumentation
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { LockKind } from '../index.js';
+import { killTree, spawnTracked } from './cleanup.js';
 import { nowMs, type Report } from './locker.js';
 
 /** Where the compiled locker entries live (next to this file, in dist/lab). */
@@ -131,16 +132,18 @@ class LockerHandle implements Locker {
 }
 
 function startProcess(spec: LockerSpec, name: string, epoch: number, timeoutMs: number): Promise<LockerHandle> {
-  const child: ChildProcessWithoutNullStreams = spawn(
+  // Tracked (cleanup.ts): its own process group, killed with whatever it spawned
+  // when the lab ends in any way, even by SIGKILL.
+  const child = spawnTracked(
     process.execPath,
     [LOCKER_MAIN, '--file', spec.file, '--kind', spec.kind, '--epoch', String(epoch)],
     { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+  ) as ChildProcessWithoutNullStreams;
   const handle = new LockerHandle(
     name,
     'process',
     (line) => child.stdin.write(line + '\n'),
-    () => child.kill('SIGKILL'),
+    () => killTree(child),
   );
   handle.pid = child.pid ?? -1;
   let stderr = '';
@@ -150,7 +153,7 @@ function startProcess(spec: LockerSpec, name: string, epoch: number, timeoutMs: 
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killTree(child);
       reject(new Error(`locker ${name} did not start within ${timeoutMs} ms`));
     }, timeoutMs);
     createInterface({ input: child.stdout }).on('line', (line) => {

@@ -5,10 +5,10 @@
  * N × M; with `--no-lock` it shows the lost updates the lock prevents.
  * @packageDocumentation
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { killTree, makeTempDir, removeDir, spawnTracked } from './cleanup.js';
 import { createInterface } from 'node:readline';
 import type { LabKind } from './types.js';
 
@@ -53,7 +53,7 @@ export interface CounterResult {
 
 /** Runs the counter; rejects if a worker fails or the run exceeds its bound. */
 export async function runCounter(opts: CounterOptions): Promise<CounterResult> {
-  const dir = mkdtempSync(join(opts.dir ?? tmpdir(), 'syslocks-counter-'));
+  const dir = makeTempDir('syslocks-counter-', opts.dir);
   const children: ChildProcessWithoutNullStreams[] = [];
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -69,22 +69,26 @@ export async function runCounter(opts: CounterOptions): Promise<CounterResult> {
     const exits: Promise<void>[] = [];
     const ready: Promise<void>[] = [];
     for (let i = 0; i < opts.workers; i++) {
-      const child = spawn(process.execPath, [COUNTER_WORKER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawnTracked(process.execPath, [COUNTER_WORKER, ...args], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }) as ChildProcessWithoutNullStreams;
       children.push(child);
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
       const lines = createInterface({ input: child.stdout });
       ready.push(new Promise((resolve) => lines.once('line', () => resolve())));
-      exits.push(
-        new Promise((resolve, reject) => {
-          child.on('error', reject);
-          child.on('exit', (code, signal) =>
-            code === 0
-              ? resolve()
-              : reject(new Error(`counter worker ${child.pid} failed (${signal ?? code}): ${stderr.trim()}`)),
-          );
-        }),
-      );
+      const exit = new Promise<void>((resolve, reject) => {
+        child.on('error', reject);
+        child.on('exit', (code, signal) =>
+          code === 0
+            ? resolve()
+            : reject(new Error(`counter worker ${child.pid} failed (${signal ?? code}): ${stderr.trim()}`)),
+        );
+      });
+      // Awaited only after the start signal; a worker dying before that (killed by a
+      // signal's cleanup) must not be an unhandled rejection that crashes the lab.
+      exit.catch(() => undefined);
+      exits.push(exit);
     }
     const bound = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -111,7 +115,8 @@ export async function runCounter(opts: CounterOptions): Promise<CounterResult> {
     };
   } finally {
     clearTimeout(timer);
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) killTree(c);
+    const note = await removeDir(dir);
+    if (note) process.stderr.write(`syslocks-lab: ${note}\n`);
   }
 }

@@ -53,6 +53,12 @@ const LINUX: Record<ScenarioName, Row> = {
     posix: e('released', '6', 'P2'),
     ofd: e('held', '6', 'P6b'),
   },
+  // Row 6, the second fd opened through the peer mount (the same path without --peer-dir).
+  close_other_fd_peer_releases: {
+    flock: e('held', '6'),
+    posix: e('released', '6', 'P2'),
+    ofd: e('held', '6', 'P6b'),
+  },
   // Row 6 again: fs.readFileSync opens and closes its own fd.
   node_fs_read_releases: { flock: e('held', '6'), posix: e('released', '6', 'P2'), ofd: e('held', '6', 'P6b') },
   // Row 4 (fork: flock/OFD shared with the child, POSIX not inherited) and row 6.
@@ -73,6 +79,13 @@ const LINUX: Record<ScenarioName, Row> = {
   deadlock_detection: { flock: e('none', '12'), posix: e('edeadlk', '12', 'P12'), ofd: e('none', '12', 'P12') },
   // Row 13 (F_GETLK: pid, -1 for OFD holders) and row 14 (F_GETLK blind to flock).
   getlk_reports: { flock: e('invisible', '13'), posix: e('pid', '13'), ofd: e('pid-minus-1', '13', 'P9') },
+  // Row 13 with F_OFD_GETLK (fcntl(2): l_pid is -1 for an OFD lock, the owner's pid
+  // for a traditional one) and row 14 (blind to flock).
+  ofd_getlk_reports: { flock: e('invisible', '13'), posix: e('pid', '13'), ofd: e('pid-minus-1', '13') },
+  // Row 13: a query answers what a try-lock would meet (flock has no query call).
+  query_matches_try: { flock: na('13'), posix: e('consistent', '13'), ofd: e('consistent', '13') },
+  // Row 17: the OS has no timed wait; the library's timeout must still end the wait at its bound.
+  bounded_wait_timeout: { flock: e('timeout', '17'), posix: e('timeout', '17'), ofd: e('timeout', '17') },
   // Row 21: a write lock needs an fd open for writing (EBADF); flock does not.
   exclusive_on_readonly_fd: { flock: e('granted', '21', 'P17'), posix: e('ebadf', '21', 'P17'), ofd: e('ebadf', '21') },
   // Row 19: the lock stays on the old inode.
@@ -81,6 +94,10 @@ const LINUX: Record<ScenarioName, Row> = {
     posix: e('new-file-unlocked', '19'),
     ofd: e('new-file-unlocked', '19'),
   },
+  // overlayfs (matrix --copy-up): not in SEMANTICS.md; measured only.
+  overlay_copy_up_keeps_lock: {},
+  overlay_lower_bypass: {},
+  overlay_upper_bypass: {},
 };
 
 /**

@@ -23,6 +23,23 @@ export interface HoldOptions {
   out?: NodeJS.WritableStream;
 }
 
+/**
+ * setTimeout for any duration: Node fires timers longer than 2^31 - 1 ms at once
+ * (with a TimeoutOverflowWarning), so a long hold is a chain of shorter timers.
+ * Returns a function that cancels it.
+ */
+export function longTimeout(fn: () => void, ms: number): () => void {
+  const deadline = performance.now() + ms;
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    const left = deadline - performance.now();
+    if (left <= 0) return fn();
+    timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
 /** Runs `hold`; resolves with the exit code once the lock is released. */
 export async function hold(opts: HoldOptions): Promise<number> {
   const out = opts.out ?? process.stdout;
@@ -58,13 +75,13 @@ export async function hold(opts: HoldOptions): Promise<number> {
     );
     await new Promise<void>((resolve) => {
       const keepAlive = setInterval(() => undefined, 1 << 30);
-      const timer = opts.forSeconds !== undefined ? setTimeout(done, opts.forSeconds * 1000) : undefined;
+      const cancel = opts.forSeconds !== undefined ? longTimeout(done, opts.forSeconds * 1000) : undefined;
       const onData = (d: Buffer): void => {
         if (d.includes(10) || d.includes(13)) done();
       };
       function done(): void {
         clearInterval(keepAlive);
-        if (timer) clearTimeout(timer);
+        cancel?.();
         process.stdin.off('data', onData);
         process.stdin.pause();
         abort.signal.removeEventListener('abort', done);

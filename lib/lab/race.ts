@@ -6,9 +6,8 @@
  * not exclude.
  * @packageDocumentation
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTempDir, removeDir } from './cleanup.js';
 import { Controller, type LockerType } from './controller.js';
 import { raceExpectationFor } from './expected.js';
 import type { LabKind } from './types.js';
@@ -55,8 +54,7 @@ export interface RaceResult {
 export async function runRace(opts: RaceOptions): Promise<RaceResult> {
   const period = opts.periodMs ?? 20;
   const rounds = opts.rounds ?? 10;
-  const ownDir = opts.dir === undefined;
-  const dir = mkdtempSync(join(opts.dir ?? tmpdir(), 'syslocks-race-'));
+  const dir = makeTempDir('syslocks-race-', opts.dir);
   const file = join(dir, 'shared');
   const controller = new Controller();
   const started = performance.now();
@@ -91,7 +89,8 @@ export async function runRace(opts: RaceOptions): Promise<RaceResult> {
     }
   } finally {
     await controller.dispose();
-    rmSync(ownDir ? dir : dir, { recursive: true, force: true });
+    const note = await removeDir(dir);
+    if (note) process.stderr.write(`syslocks-lab: ${note}\n`);
   }
   const exp = raceExpectationFor(process.platform, opts.kind, opts.workerType);
   return {

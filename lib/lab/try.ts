@@ -5,13 +5,14 @@
  * for how long) until granted, `--timeout` elapses or Ctrl-C.
  * @packageDocumentation
  */
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { lock, tryLock, type LockKind, type LockMode } from '../index.js';
 import { getlkText, holderLines, holdersOrReason, lockText } from './describe.js';
 import { LiveLine } from './term.js';
 
 /** Options of {@link tryCommand}. */
 export interface TryOptions {
-  /** The file (created if missing, like any lock by path). */
+  /** The file; it must exist (`try` asks about a file, it never creates one). */
   file: string;
   /** Lock kind. */
   kind: LockKind | 'auto';
@@ -28,14 +29,43 @@ export interface TryOptions {
 }
 
 /** Exit codes of `try`. */
-export const TRY_EXIT = { granted: 0, busy: 1, timedOut: 3, aborted: 130 } as const;
+export const TRY_EXIT = { granted: 0, busy: 1, missing: 2, timedOut: 3, aborted: 130 } as const;
+
+/**
+ * Opens `file` without O_CREAT: read-write if allowed, else read-only (enough for a
+ * shared lock, and for flock of any mode). Null if it does not exist.
+ */
+function openExisting(file: string): number | null {
+  try {
+    return openSync(file, fsConstants.O_RDWR);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw err;
+    return openSync(file, fsConstants.O_RDONLY);
+  }
+}
 
 /** Runs `try`; resolves with the exit code ({@link TRY_EXIT}). */
 export async function tryCommand(opts: TryOptions): Promise<number> {
   const out = opts.out ?? process.stdout;
   const say = (s: string): boolean => out.write(s + '\n');
+  const fd = openExisting(opts.file);
+  if (fd === null) {
+    process.stderr.write(`syslocks-lab: try: ${opts.file}: no such file (try never creates the file it asks about)\n`);
+    return TRY_EXIT.missing;
+  }
+  try {
+    return await tryOn(fd, opts, say);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function tryOn(fd: number, opts: TryOptions, say: (s: string) => boolean): Promise<number> {
+  const out = opts.out ?? process.stdout;
   const base = { kind: opts.kind, mode: opts.mode, ...(opts.range ? { range: opts.range } : {}) };
-  const first = tryLock(opts.file, base);
+  const first = tryLock(fd, base);
   if (first) {
     say(
       `granted: ${lockText(first.kind, first.mode, opts.file, first.range.start, first.range.length)} is free (pid ${process.pid}); released again`,
@@ -62,7 +92,7 @@ export async function tryCommand(opts: TryOptions): Promise<number> {
   );
   const ticker = setInterval(() => live.update(`waiting... ${seconds()} s`), 100);
   try {
-    const got = await lock(opts.file, {
+    const got = await lock(fd, {
       ...base,
       signal: abort.signal,
       ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),

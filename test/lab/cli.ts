@@ -12,9 +12,13 @@ export interface Run {
 }
 
 /** Runs `node dist/lab/cli.js ...args` to completion (killed after `killAfterMs`, a hang guard only). */
-export function runCli(args: string[], killAfterMs = 120_000): Promise<Run> {
+export function runCli(
+  args: string[],
+  killAfterMs = 120_000,
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

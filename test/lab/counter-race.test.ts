@@ -53,7 +53,9 @@ describe.skipIf(process.platform !== 'linux')('race', () => {
       '--json',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    const results = JSON.parse(r.stdout) as RaceJson[];
+    const { results, node, date } = JSON.parse(r.stdout) as { results: RaceJson[]; node: string; date: string };
+    expect(node).toBe(process.version);
+    expect(Date.parse(date)).toBeGreaterThan(0);
     expect(results).toHaveLength(6);
     for (const x of results) {
       expect(x.accesses).toBe(40);

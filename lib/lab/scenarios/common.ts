@@ -8,6 +8,8 @@ import type { Controller, Locker, LockerType } from '../controller.js';
 import type { Report } from '../locker.js';
 import type { LabKind, OutcomeToken, ScenarioName } from '../types.js';
 
+export type { Locker } from '../controller.js';
+
 /** The context of one matrix cell. */
 export interface CellContext {
   /** The kind under test (the column). */
@@ -18,6 +20,47 @@ export interface CellContext {
   file(name?: string): string;
   /** The same file as the contender opens it (under `peerDir` when given, else `dir`). */
   peerFile(name?: string): string;
+  /** `matrix --copy-up` on an overlay mount: where this cell may make lower-layer files. */
+  overlay: OverlayCell | null;
+}
+
+/** Paths of one overlay cell: a file made in the lower layer, seen through the overlay. */
+export interface OverlayCell {
+  /** The file in the lower layer directory itself (the lab creates it before the overlay looks it up). */
+  lower: string;
+  /** The same file as the overlay shows it (under `dir`). */
+  merged: string;
+  /** Where the overlay puts it once copied up (the upper layer), or null for a read-only overlay. */
+  upper: string | null;
+}
+
+/** The contender never saw the holder's lock: the row's question cannot be answered here. */
+export class NotVisibleError extends Error {
+  override get name(): string {
+    return 'NotVisibleError';
+  }
+}
+
+/** errno values by which a filesystem says "no locks here" (fcntl(2) ENOLCK, flock(2) EOPNOTSUPP...). */
+export const UNSUPPORTED_CODES: ReadonlySet<string> = new Set(['ENOLCK', 'EOPNOTSUPP', 'ENOTSUP', 'ENOSYS']);
+
+/** The filesystem refused a lock call as unsupported. */
+export class UnsupportedError extends Error {
+  /** The errno name. */
+  readonly errno: string;
+  /** @param errno - the errno name; @param message - the steps so far. */
+  constructor(errno: string, message: string) {
+    super(message);
+    this.errno = errno;
+  }
+  override get name(): string {
+    return 'UnsupportedError';
+  }
+}
+
+function checkUnsupported(l: Locker, r: Report): void {
+  if (r.result === 'error' && r.code !== undefined && UNSUPPORTED_CODES.has(r.code))
+    throw new UnsupportedError(r.code, `${say(l, r)}${r.message ? ` (${r.message})` : ''}`);
 }
 
 /** What an experiment measured. */
@@ -26,13 +69,15 @@ export interface Measured {
   outcome: OutcomeToken;
   /** The steps and raw results behind it. */
   detail: string;
+  /** For `unsupported`: the errno. */
+  errno?: string;
 }
 
 /** One scenario: a name from the fixed list and an experiment per kind. */
 export interface Scenario {
-  /** Fixed name (issue 6). */
+  /** Fixed name (one of SCENARIO_TOKENS in types.ts). */
   name: ScenarioName;
-  /** What it measures, in one sentence (for docs and `matrix --list`). */
+  /** What it measures, in one sentence (for docs and `syslocks-lab scenarios`). */
   summary: string;
   /** Runs the experiment for `ctx.kind` with real processes, threads and files. */
   run(ctx: CellContext): Promise<Measured>;
@@ -45,12 +90,14 @@ export function cellContext(
   dir: string,
   peerDir: string | null,
   sub: string,
+  overlay: OverlayCell | null = null,
 ): CellContext {
   return {
     kind,
     controller,
     file: (name = 'f') => join(dir, sub, name),
     peerFile: (name = 'f') => join(peerDir ?? dir, sub, name),
+    overlay,
   };
 }
 
@@ -97,6 +144,7 @@ export async function must(
 ): Promise<Report> {
   const r = await l.send(command);
   log.push(say(l, r));
+  checkUnsupported(l, r);
   if (!ok.includes(r.result)) throw new Error(`setup step failed: ${say(l, r)}${r.message ? ` (${r.message})` : ''}`);
   return r;
 }
@@ -111,6 +159,8 @@ export async function step(l: Locker, command: string, log: string[], timeoutMs?
 /** `conflict` / `granted` from a try-lock report; throws on any other result. */
 export function contention(r: Report): 'conflict' | 'granted' {
   if (r.result === 'conflict' || r.result === 'granted') return r.result;
+  if (r.result === 'error' && r.code !== undefined && UNSUPPORTED_CODES.has(r.code))
+    throw new UnsupportedError(r.code, `try-lock ${r.cmd}: ${r.code} ${r.message ?? ''}`.trim());
   throw new Error(`try-lock failed: ${r.cmd}: ${r.result} ${r.code ?? ''} ${r.message ?? ''}`.trim());
 }
 
@@ -123,6 +173,17 @@ export async function probeHeld(probe: Locker, log: string[], extra = ''): Promi
   const c = contention(r);
   if (c === 'granted') await must(probe, `unlock${extra}`, log);
   return c === 'conflict' ? 'held' : 'released';
+}
+
+/**
+ * Checks that `probe` sees the lock under test before a row draws a verdict from its
+ * disappearance: a write try-lock must conflict. If it is granted (a FUSE mount that
+ * keeps locks per mount, a filesystem that ignores them), the probe lets go and the
+ * cell ends as `not-visible` instead of claiming `released`.
+ */
+export async function mustSee(probe: Locker, log: string[], extra = ''): Promise<void> {
+  if ((await probeHeld(probe, log, extra)) === 'released')
+    throw new NotVisibleError(`${log.join('; ')} — ${probe.name} does not see the lock at all: nothing to measure`);
 }
 
 /**

@@ -7,10 +7,19 @@ import type { Scenario } from './common.js';
 import { contentionScenarios } from './contention.js';
 import { interactionScenarios } from './interaction.js';
 import { opScenarios } from './ops.js';
+import { overlayScenarios } from './overlay.js';
+import { queryScenarios } from './query.js';
 import { releaseScenarios } from './release.js';
 
 const byName = new Map<ScenarioName, Scenario>(
-  [...contentionScenarios, ...interactionScenarios, ...releaseScenarios, ...opScenarios].map((s) => [s.name, s]),
+  [
+    ...contentionScenarios,
+    ...interactionScenarios,
+    ...releaseScenarios,
+    ...opScenarios,
+    ...queryScenarios,
+    ...overlayScenarios,
+  ].map((s) => [s.name, s]),
 );
 
 /** All scenarios in table order. */
@@ -21,4 +30,4 @@ export const SCENARIOS: readonly Scenario[] = SCENARIO_NAMES.map((n) => {
 });
 
 /** The scenario contract, re-exported for callers of {@link SCENARIOS}. */
-export type { CellContext, Measured, Scenario } from './common.js';
+export type { CellContext, Measured, OverlayCell, Scenario } from './common.js';

@@ -5,7 +5,19 @@
  */
 import { renameSync, statSync, writeFileSync } from 'node:fs';
 import { holders } from '../../index.js';
-import { contender, contention, flockRangeNA, holder, must, say, step, type Scenario } from './common.js';
+import {
+  contender,
+  contention,
+  flockRangeNA,
+  holder,
+  must,
+  mustSee,
+  NotVisibleError,
+  say,
+  step,
+  type Scenario,
+} from './common.js';
+import { getlkOutcome } from './query.js';
 
 /** The remaining scenarios. */
 export const opScenarios: readonly Scenario[] = [
@@ -20,7 +32,7 @@ export const opScenarios: readonly Scenario[] = [
       await must(b, 'lock read', log);
       const up = await step(a, 'lock write', log);
       if (contention(up) === 'granted')
-        throw new Error(`upgrade was granted while B held a read lock: ${log.join('; ')}`);
+        throw new NotVisibleError(`${log.join('; ')} — the upgrade was granted: A does not see B's read lock`);
       await must(b, 'unlock', log);
       const after = contention(await step(b, 'lock write', log));
       return {
@@ -37,6 +49,7 @@ export const opScenarios: readonly Scenario[] = [
       const [a, b] = await Promise.all([holder(ctx), contender(ctx)]);
       if (ctx.kind === 'flock') return flockRangeNA(a, 'lock write range=0:100', log);
       await must(a, 'lock write range=0:100', log);
+      await mustSee(b, log, ' range=0:100');
       await must(a, 'unlock range=40:20', log);
       let entries = '';
       if (process.platform === 'linux') {
@@ -65,6 +78,7 @@ export const opScenarios: readonly Scenario[] = [
       await must(b, `open two path=${ctx.peerFile('one')}`, log);
       await must(a, 'lock write', log);
       await must(b, 'lock write', log);
+      await mustSee(b, log, ' fd=two');
       const t = ctx.controller.at(100);
       const [ra, rb] = await Promise.all([
         a.send(`lock write fd=two wait timeout=1000 at ${t}`),
@@ -87,12 +101,7 @@ export const opScenarios: readonly Scenario[] = [
       const [a, b] = await Promise.all([holder(ctx), contender(ctx, { kind: 'posix' })]);
       await must(a, 'lock write', log);
       const q = await must(b, 'getlk write', log, ['held', 'free']);
-      await step(b, 'getlk write ofd', log); // F_OFD_GETLK, for the record
-      if (q.result === 'free') return { outcome: 'invisible', detail: log.join('; ') };
-      const pid = Number(q.data?.['pid']);
-      if (pid === a.pid) return { outcome: 'pid', detail: `${log.join('; ')} — the holder's pid is ${a.pid}` };
-      if (pid === -1) return { outcome: 'pid-minus-1', detail: log.join('; ') };
-      throw new Error(`F_GETLK reported pid ${pid}, holder is ${a.pid}: ${log.join('; ')}`);
+      return getlkOutcome(q, a.pid, log);
     },
   },
   {
@@ -115,14 +124,24 @@ export const opScenarios: readonly Scenario[] = [
       'A holds a write lock on the path; another file is renamed over the path; is a fresh open of the path locked?',
     async run(ctx) {
       const log: string[] = [];
-      const a = await holder(ctx);
+      const [a, b] = await Promise.all([holder(ctx), contender(ctx)]);
       await must(a, 'lock write', log);
+      await mustSee(b, log);
       const before = statSync(ctx.file()).ino;
       writeFileSync(ctx.file('replacement'), 'new');
       renameSync(ctx.file('replacement'), ctx.file());
       log.push(`rename(replacement, f): inode ${before} -> ${statSync(ctx.file()).ino}`);
-      const b = await contender(ctx);
-      const c = contention(await step(b, 'lock write', log));
+      // Through another client (--peer-dir on a network filesystem) the first open
+      // after the rename may fail with ESTALE (errno 116) while that client still
+      // caches the old inode; open(2) is retried, as NFS clients do, and logged.
+      for (let tries = 1; ; tries++) {
+        const r = await step(b, 'open fresh', log);
+        if (r.result === 'done') break;
+        if (tries >= 5 || !/ESTALE|-116\b/.test(`${r.code ?? ''} ${r.message ?? ''}`))
+          throw new Error(`setup step failed: ${log.join('; ')}`);
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      const c = contention(await step(b, 'lock write fd=fresh', log));
       return { outcome: c === 'granted' ? 'new-file-unlocked' : 'new-file-locked', detail: log.join('; ') };
     },
   },

@@ -1,0 +1,260 @@
+// waiter_pool.cc - see waiter_pool.h.
+#include "waiter_pool.h"
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+#include "errors.h"
+#include "late_grant.h"
+
+namespace syslocks {
+
+namespace {
+
+struct Pool {
+  Mutex mu;
+  Slot* idle = nullptr;  // parked threads, most recent first
+  int idle_count = 0;
+  int live = 0;
+  Slot* ended = nullptr;  // slots of ended threads, freed by the next AcquireSlot()
+};
+
+// Never destroyed: a thread may still be ending when the process exits.
+Pool& pool() {
+  static Pool* p = new Pool();
+  return *p;
+}
+
+// Ends the calling waiter thread: nothing of the slot is touched after the unlock.
+void EndLocked(Pool& p, Slot* s) {
+  p.live--;
+  s->next = p.ended;
+  p.ended = s;
+}
+
+// Parks `s` for reuse; false when the idle list is full (the thread must end).
+bool ParkLocked(Pool& p, Slot* s) {
+  if (p.idle_count >= kIdleThreads) return false;
+  s->idle = true;
+  s->next = p.idle;
+  p.idle = s;
+  p.idle_count++;
+  return true;
+}
+
+void UnparkLocked(Pool& p, Slot* s) {
+  Slot** at = &p.idle;
+  while (*at != nullptr && *at != s) at = &(*at)->next;
+  if (*at == s) *at = s->next;
+  s->idle = false;
+  s->next = nullptr;
+  p.idle_count--;
+}
+
+// The undo of an abandoned wait that was granted: only through a reference that still
+// names the caller's file (the caller may have closed the fd, and the number may name
+// another file by now).
+void UndoAbandoned(Slot* s, const LockRequest& req) {
+  LockRequest undo = req;
+#ifndef _WIN32
+  if (s->undo_fd >= 0) {
+    undo.fd = s->undo_fd;
+  } else if (s->check_identity) {
+    struct stat st;
+    if (fstat(req.fd, &st) != 0 || static_cast<uint64_t>(st.st_dev) != s->dev ||
+        static_cast<uint64_t>(st.st_ino) != s->ino) {
+      // Closed (close(2) dropped the process's POSIX locks on the file, and fcntl(2)
+      // drops a lock granted to a closed fd), or reused for another file: nothing here
+      // is ours to undo.
+      return;
+    }
+  }
+#endif
+  UndoLateGrant(undo);
+}
+
+void ThreadMain(void* arg) {
+  auto* s = static_cast<Slot*>(arg);
+  Pool& p = pool();
+  s->mu.Lock();
+  for (;;) {
+    // Park until a wait is assigned, the slot is retired, or the linger ends.
+    int64_t parked_at = MonotonicMs();
+    while (!s->has_job) {
+      if (s->retire) {
+        s->mu.Unlock();
+        ScopedLock hold(p.mu);
+        EndLocked(p, s);
+        return;
+      }
+      int64_t left = parked_at + kLingerMs - MonotonicMs();
+      if (left <= 0) {
+        s->mu.Unlock();
+        {
+          ScopedLock hold(p.mu);
+          if (s->idle) {
+            UnparkLocked(p, s);
+            EndLocked(p, s);
+            return;
+          }
+        }
+        // Taken for a wait in the meantime (or not parked yet): keep serving.
+        s->mu.Lock();
+        parked_at = MonotonicMs();
+        continue;
+      }
+      s->cv.WaitFor(s->mu, left);
+    }
+    s->has_job = false;
+    s->running = true;
+    const LockRequest req = s->req;
+    s->mu.Unlock();
+
+    ThreadInterruptible(&s->signal);
+    LockResult r = BlockingSetLock(req, s->cancelled);
+
+    s->mu.Lock();
+    s->running = false;
+    bool self_release = true;
+    if (s->abandoned) {
+      // Nobody waits for this result: undo a grant, close our reference, move on.
+      if (r.code == 0) UndoAbandoned(s, req);
+#ifndef _WIN32
+      if (s->undo_fd >= 0) close(s->undo_fd);
+#endif
+      s->undo_fd = -1;
+      s->check_identity = false;
+      s->abandoned = false;
+    } else {
+      if (r.code == 0 && s->cancelled.load(std::memory_order_acquire)) {
+        // Granted just as the caller gave up: nobody will own this lock, so undo it
+        // here rather than leave it held by nobody (DESIGN.md, "Waiting").
+        UndoLateGrant(req);
+        r.code = kCodeCanceled;
+        r.winerror = 0;
+      }
+      if (s->sync) {
+        s->result = r;
+        s->sync_done = true;
+        s->cv.Signal();
+        self_release = false;  // the caller reads the result, then ReleaseSlot()
+      } else if (s->channel != nullptr) {
+        PostCompletion(s->channel, s->token, r);
+      }
+    }
+    s->channel = nullptr;
+    s->token = nullptr;
+    if (self_release) {
+      s->sync = false;
+      s->mu.Unlock();
+      {
+        ScopedLock hold(p.mu);
+        if (!ParkLocked(p, s)) {
+          EndLocked(p, s);
+          return;
+        }
+      }
+      s->mu.Lock();
+    }
+  }
+}
+
+}  // namespace
+
+Slot* AcquireSlot() {
+  Pool& p = pool();
+  Slot* ended = nullptr;
+  Slot* s = nullptr;
+  bool create = false;
+  {
+    ScopedLock hold(p.mu);
+    ended = p.ended;
+    p.ended = nullptr;
+    if (p.idle != nullptr) {
+      s = p.idle;
+      UnparkLocked(p, s);
+    } else if (p.live < kMaxThreads) {
+      p.live++;
+      create = true;
+    }
+  }
+  while (ended != nullptr) {
+    Slot* next = ended->next;
+    delete ended;
+    ended = next;
+  }
+  if (!create) return s;
+  s = new Slot();
+  if (s->thread.Start(ThreadMain, s) != 0) {
+    delete s;
+    ScopedLock hold(p.mu);
+    p.live--;
+    return nullptr;
+  }
+  return s;
+}
+
+void AssignLocked(Slot* s) {
+  s->epoch++;
+  s->cancelled.store(false, std::memory_order_release);
+  s->sync_done = false;
+  s->has_job = true;
+  s->cv.Signal();
+}
+
+void ReleaseSlot(Slot* s) {
+  Pool& p = pool();
+  bool parked;
+  {
+    ScopedLock hold(s->mu);
+    s->sync = false;
+    s->sync_done = false;
+  }
+  {
+    ScopedLock hold(p.mu);
+    parked = ParkLocked(p, s);
+  }
+  if (!parked) {
+    ScopedLock hold(s->mu);
+    s->retire = true;
+    s->cv.Signal();
+  }
+}
+
+void AbandonLocked(Slot* s) {
+  s->abandoned = true;
+  s->channel = nullptr;
+  s->token = nullptr;
+  s->sync = false;
+#ifndef _WIN32
+  if (s->req.kind == kKindPosix) {
+    // POSIX locks belong to the process, not to the fd (fcntl(2)), and closing any fd
+    // of the file drops them all: no dup here, an identity check before the undo.
+    struct stat st;
+    if (fstat(s->req.fd, &st) == 0) {
+      s->check_identity = true;
+      s->dev = static_cast<uint64_t>(st.st_dev);
+      s->ino = static_cast<uint64_t>(st.st_ino);
+    }
+  } else {
+    // flock and OFD locks belong to the open file description: a dup names the same
+    // one for as long as the thread needs it, whatever the caller closes.
+    s->undo_fd = fcntl(s->req.fd, F_DUPFD_CLOEXEC, 0);
+  }
+#endif
+}
+
+int LiveThreads() {
+  ScopedLock hold(pool().mu);
+  return pool().live;
+}
+
+int IdleThreads() {
+  ScopedLock hold(pool().mu);
+  return pool().idle_count;
+}
+
+}  // namespace syslocks

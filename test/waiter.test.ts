@@ -1,0 +1,279 @@
+// The waiter engine (docs/DESIGN.md, "Waiting"): threads reused across waits and gone
+// after the linger, waits that survive a thread limit, a worker blocked in lockSync
+// that can be terminated, a foreign SA_RESTART handler on the interrupt signal, and a
+// kernel wait that ignores the interrupt (abandoned, its late grant undone).
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AbortError, lock, lockSync, tryLock, type LockKind } from '../dist/index.js';
+import { native } from '../dist/native.js';
+import { processAgent, procLocks, until, useTempFiles } from './helpers.js';
+
+const file = useTempFiles();
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const KINDS: LockKind[] = ['flock', 'posix', 'ofd'];
+
+/** Thread ids of this process's waiter threads (they are named syslocks-wait). */
+function waiterTids(): string[] {
+  return readdirSync('/proc/self/task').filter((tid) => {
+    try {
+      return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'syslocks-wait';
+    } catch {
+      return false; // ended meanwhile
+    }
+  });
+}
+
+const children = new Set<ChildProcessWithoutNullStreams>();
+const mounts = new Set<string>();
+afterEach(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+  // A FUSE daemon killed above leaves its mount behind: detach it.
+  for (const m of mounts) spawnSync('fusermount3', ['-u', '-z', m]);
+  mounts.clear();
+});
+
+/** A child node process with line-based stdout. */
+function child(
+  cmd: string,
+  args: string[],
+): {
+  proc: ChildProcessWithoutNullStreams;
+  line: () => Promise<string>;
+  exit: Promise<{ code: number | null; signal: string | null }>;
+  stderr: () => string;
+} {
+  const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
+  children.add(proc);
+  const lines: string[] = [];
+  const waiting: ((l: string) => void)[] = [];
+  let buf = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const w = waiting.shift();
+      if (w) w(l);
+      else lines.push(l);
+    }
+  });
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<{ code: number | null; signal: string | null }>((r) =>
+    proc.once('exit', (code, signal) => r({ code, signal })),
+  );
+  const line = (): Promise<string> => {
+    const l = lines.shift();
+    return l !== undefined ? Promise.resolve(l) : new Promise((r) => waiting.push(r));
+  };
+  return { proc, line, exit, stderr: () => err };
+}
+
+describe.each(KINDS)('waiter threads, kind %s', (kind) => {
+  it('granted, timed-out and aborted waits reuse one thread, and none is left after the linger', async () => {
+    const f = file();
+    await until(() => waiterTids().length === 0);
+    const holderFd = openSync(f, constants.O_RDWR);
+    const waiterFd = openSync(f, constants.O_RDWR);
+    // flock and OFD locks on two fds of one process are two owners; POSIX locks are
+    // the process's own, so the holder is another process there.
+    const agent = kind === 'posix' ? await processAgent() : undefined;
+    const hold = async (): Promise<() => Promise<void>> => {
+      if (agent) {
+        const h = await agent.ok<{ id: number }>('tryLock', { path: f, options: { kind } });
+        return async () => void (await agent.ok('release', { id: h.id }));
+      }
+      const l = tryLock(holderFd, { kind })!;
+      return async () => l.release();
+    };
+    const seen = new Set<string>();
+    const note = (): void => void waiterTids().forEach((t) => seen.add(t));
+    const blocked = (): boolean => procLocks(f).some((e) => e.waiting);
+
+    let release = await hold();
+    const granted = lock(waiterFd, { kind });
+    await until(blocked);
+    note();
+    await release();
+    (await granted).release();
+
+    release = await hold();
+    const timedOut = lock(waiterFd, { kind, timeout: 30 });
+    await until(blocked);
+    note();
+    await expect(timedOut).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+
+    const ac = new AbortController();
+    const aborted = lock(waiterFd, { kind, signal: ac.signal });
+    await until(blocked);
+    note();
+    ac.abort();
+    await expect(aborted).rejects.toBeInstanceOf(AbortError);
+
+    expect(() => lockSync(waiterFd, { kind, timeout: 20 })).toThrow(expect.objectContaining({ code: 'ETIMEDOUT' }));
+    note();
+    await release();
+
+    expect(seen.size).toBe(1); // one thread served all four waits
+    expect(procLocks(f).filter((e) => e.waiting)).toEqual([]);
+    await until(() => waiterTids().length === 0); // the linger ends it
+    expect(native.waiterThreads()).toEqual([0, 0]);
+    closeSync(holderFd);
+    closeSync(waiterFd);
+  });
+
+  it('a foreign SA_RESTART handler on the interrupt signal does not make a wait uncancellable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syslocks-so-'));
+    try {
+      const so = join(dir, 'foreign-handler.so');
+      execFileSync(process.env['CC'] ?? 'cc', ['-shared', '-fPIC', '-o', so, fixture('foreign-handler.c')]);
+      const f = file();
+      const a = await processAgent();
+      const held = await a.ok<{ id: number }>('tryLock', { path: f, options: { kind } });
+      const c = child(process.execPath, [fixture('foreign-handler.mjs'), f, kind, so]);
+      const out = JSON.parse(await c.line()) as Record<string, unknown>;
+      expect(out).toEqual({
+        first: 'ETIMEDOUT', // its thread restarts the syscall now: abandoned
+        signalMoved: true,
+        second: 'ETIMEDOUT', // interrupted on the new signal
+        sync: 'ETIMEDOUT',
+        aborted: 'ABORT_ERR',
+      });
+      // The abandoned thread is granted once the holder lets go: it must undo that
+      // grant by itself (nobody owns it), so another process can take the lock.
+      await a.ok('release', { id: held.id });
+      c.proc.stdin.write('go\n');
+      expect(JSON.parse(await c.line())).toEqual({ parked: true });
+      const b = await processAgent();
+      expect(await b.ok('tryLock', { path: f, options: { kind } })).not.toBeNull();
+      c.proc.stdin.write('bye\n');
+      expect((await c.exit).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.each(['terminate', 'exit'])('a worker blocked in lockSync without timeout (%s)', (how) => {
+  it('does not keep the process from ending', async () => {
+    const f = file();
+    const a = await processAgent();
+    await a.ok('tryLock', { path: f, options: {} });
+    const c = child(process.execPath, [fixture('sync-worker-exit.mjs'), f, how]);
+    expect(await c.line()).toBe(how === 'exit' ? 'exiting' : 'terminated');
+    expect(await c.exit).toEqual({ code: 0, signal: null });
+    expect(procLocks(f).some((e) => e.waiting)).toBe(false);
+  });
+});
+
+it('an AbortSignal whose addEventListener throws rejects before any native wait starts', async () => {
+  const f = file();
+  const a = await processAgent();
+  await a.ok('tryLock', { path: f, options: { kind: 'ofd' } });
+  const ac = new AbortController();
+  const boom = new Error('no listeners here');
+  ac.signal.addEventListener = () => {
+    throw boom;
+  };
+  const err = await lock(f, { kind: 'ofd', signal: ac.signal }).catch((e: unknown) => e);
+  expect(err).toBe(boom);
+  expect(native.pendingWaits()).toBe(0);
+  expect(procLocks(f).some((e) => e.waiting)).toBe(false);
+});
+
+// RLIMIT_NPROC is not enforced for root (setrlimit(2)), so the child runs as nobody.
+const canDropPrivileges = process.getuid?.() === 0;
+describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as nobody)', () => {
+  it('more waits than threads: all granted, libuv still works, never an abort', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syslocks-nproc-'));
+    chmodSync(dir, 0o777);
+    const f = join(dir, 'f.lock');
+    closeSync(openSync(f, 'w', 0o666));
+    chmodSync(f, 0o666);
+    try {
+      const a = await processAgent();
+      const held = await a.ok<{ id: number }>('tryLock', { path: f, options: { kind: 'ofd' } });
+      // 16 tasks for user nobody: Node's own threads, libuv's 4, and a few waiters.
+      const c = child('setpriv', [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        'prlimit',
+        '--nproc=16',
+        process.execPath,
+        fixture('thread-limit.mjs'),
+        f,
+        '40',
+      ]);
+      const first = JSON.parse(await c.line().catch(() => c.stderr())) as Record<string, unknown>;
+      expect(first).toMatchObject({ waiting: true, timedOut: 'ETIMEDOUT', syncTimedOut: 'ETIMEDOUT' });
+      expect(first['live']).toBeLessThan(40); // the rest poll
+      await a.ok('release', { id: held.id });
+      c.proc.stdin.write('go\n');
+      expect(JSON.parse(await c.line())).toEqual({ granted: 40 });
+      expect(await c.exit).toEqual({ code: 0, signal: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// A real FUSE filesystem whose blocking lock requests ignore the interrupt
+// (test/fixtures/stuck-lock-fs.c): needs /dev/fuse, root (mount) and libfuse3's headers.
+const fuseFlags = spawnSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' });
+const canFuse = existsSync('/dev/fuse') && process.getuid?.() === 0 && fuseFlags.status === 0;
+describe.runIf(canFuse)('a FUSE filesystem that ignores the interrupt', () => {
+  it('the wait settles at its timeout; the abandoned thread undoes the late grant through the still-open fd', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syslocks-fuse-'));
+    const mnt = join(dir, 'mnt');
+    mkdirSync(mnt);
+    const exe = join(dir, 'stuck-lock-fs');
+    execFileSync(process.env['CC'] ?? 'cc', [
+      '-o',
+      exe,
+      fixture('stuck-lock-fs.c'),
+      ...fuseFlags.stdout.trim().split(/\s+/),
+    ]);
+    mounts.add(mnt);
+    const fs = child(exe, [mnt]);
+    let fd: number | undefined;
+    try {
+      expect(await fs.line()).toBe('mounted');
+      fd = openSync(join(mnt, 'f.lock'), constants.O_RDWR);
+      await expect(lock(fd, { kind: 'posix', timeout: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      expect(await fs.line()).toBe('wait'); // the request is still in the kernel
+      expect(() => lockSync(fd!, { kind: 'posix', timeout: 100 })).toThrow(
+        expect.objectContaining({ code: 'ETIMEDOUT' }),
+      );
+      expect(await fs.line()).toBe('wait');
+      expect(native.waiterThreads()[0]).toBeGreaterThanOrEqual(2); // both threads still stuck
+      fs.proc.stdin.write('grant\n');
+      // Each abandoned thread is granted now: nobody owns that lock, so it unlocks it.
+      expect([await fs.line(), await fs.line()]).toEqual(['unlock', 'unlock']);
+      await until(() => native.waiterThreads()[0] === native.waiterThreads()[1]); // parked again
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+      fs.proc.stdin.end(); // the filesystem unmounts and exits
+      await fs.exit;
+      spawnSync('fusermount3', ['-u', mnt]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
