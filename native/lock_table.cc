@@ -243,11 +243,10 @@ int64_t RegisterLock(const LockRequest& req, bool owns_fd, const void* env, Lock
   Add(&t.locks_per_file, file, 1);
   if (req.kind == kKindPosix) Add(&t.posix_per_file, file, 1);
   if (owns_fd) t.owned.erase(req.fd);  // the lock owns it now
-  // A POSIX grant replaced the process's locks on its range (and a same-fd OFD grant
-  // the description's): bytes another live lock holds exclusively go back to it.
-  if (others && req.kind != kKindWindows && req.type == kTypeShared) {
-    *r = Restore(t, req, file, /*after_release=*/false);
-  }
+  // A grant replaces the owner's own locks on its range, as fcntl(2) says (a shared
+  // grant over the owner's exclusive bytes converts them): the kernel's rule is kept
+  // here; only releases and late grants restore (see Restore).
+  (void)others;
   return id;
 }
 
@@ -286,9 +285,6 @@ int32_t ChangeLockMode(int64_t id, int32_t type, LockResult* r) {
   *r = TrySetLock(x);
   if (r->code != 0) return r->code;
   e.req.type = type;
-  if (type == kTypeShared && Count(t.locks_per_file, e.file) > 1) {
-    *r = Restore(t, e.req, e.file, /*after_release=*/false);
-  }
   return 0;
 }
 

@@ -74,7 +74,7 @@ describe('a worker never drops the main thread’s POSIX lock', () => {
 });
 
 describe('POSIX locks of one thread that overlap', () => {
-  it('a shared lock over an exclusive one does not downgrade it, and its release leaves it', () => {
+  it('a shared grant converts the overlap as fcntl(2) says; its release keeps the bytes the other lock covers', () => {
     const a = temp();
     const ex = tryLock(a, { kind: 'posix', mode: 'exclusive', range: R })!;
     const sh = tryLock(a, { kind: 'posix', mode: 'shared', range: { start: 5, length: 10 } })!;
@@ -83,12 +83,16 @@ describe('POSIX locks of one thread that overlap', () => {
         .filter((l) => l.pid === process.pid)
         .map((l) => [l.access, l.start, l.end])
         .sort((x, y) => Number(x[1]) - Number(y[1]));
+    // fcntl(2): a new lock replaces the process's own on the overlap (kernel rule kept).
     expect(state()).toEqual([
-      ['WRITE', '0', '9'],
-      ['READ', '10', '14'],
+      ['WRITE', '0', '4'],
+      ['READ', '5', '14'],
     ]);
-    sh.release();
-    expect(state()).toEqual([['WRITE', '0', '9']]);
+    sh.release(); // 0.1.0 unlocked 5-14, leaving ex with 0-4 only
+    expect(state()).toEqual([
+      ['WRITE', '0', '4'],
+      ['READ', '5', '9'],
+    ]);
     ex.release();
     expect(state()).toEqual([]);
   });
