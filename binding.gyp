@@ -9,6 +9,9 @@
         "native/waiter.cc",
         "native/waiter_pool.cc",
         "native/late_grant.cc",
+        "native/lock_table.cc",
+        "native/channel.cc",
+        "native/open_file.cc",
         "native/platform_thread.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],

@@ -84,6 +84,25 @@ export class LockError extends Error {
   }
 }
 
+/**
+ * A {@link LockError} with a library code rather than an errno name: `'ERR_LOCK_LOST'`
+ * (a lock whose fd was closed before release) or `'ERR_LOCK_FILE_TYPE'` (a path that
+ * is not a regular file or directory). `errno` is the closest errno.
+ * @internal
+ */
+export function libraryLockError(
+  code: 'ERR_LOCK_LOST' | 'ERR_LOCK_FILE_TYPE',
+  errno: number,
+  syscall: string,
+  path: string | undefined,
+  message: string,
+): LockError {
+  const err = new LockError(errno, syscall, path);
+  (err as { code: string }).code = code;
+  err.message = `${code}: ${message}`;
+  return err;
+}
+
 /** The `code` every kind reports when a non-waiting request finds the lock held. */
 export const CONTENTION_CODE = 'EAGAIN';
 /** The `code` of the error a wait rejects with when its `timeout` elapses. */

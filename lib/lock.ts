@@ -1,15 +1,33 @@
 /**
- * The high-level API (DESIGN.md section 2): tryLock / lockSync / lock / getLock and
- * the FileLock they return.
+ * The high-level API (docs/DESIGN.md "The API"): tryLock / lockSync / lock / getLock.
+ * The FileLock they return is in file_lock.ts.
  */
 import { resolveKind } from './capabilities.js';
 import { AbortError, EAGAIN_ERRNO, invalidArgValue, unavailable } from './errors.js';
-import { assertNoSelfDeadlock, trackHeld, untrackHeld } from './self_deadlock.js';
+import { assertNoSelfDeadlock } from './self_deadlock.js';
 import { flockConflictFromProc, resolveOfdPid } from './holders.js';
 import { isTimeout, waitTimedOut } from './timeout.js';
-import { openForLock, openForLockSync, openForQuery } from './open.js';
-import { discardPosixFd, releasePosix, retainPosix, type LivePosix } from './posix_registry.js';
-import { fail, query, timeoutError, trySet, unlock, type Request } from './syscall.js';
+import { FileLock } from './file_lock.js';
+import {
+  closeOwnedQuietly,
+  openForLock,
+  openForLockSync,
+  openForQuery,
+  validateOpenOptions,
+  type OpenOptions,
+} from './open.js';
+import {
+  acquire,
+  acquiredId,
+  fail,
+  query,
+  register,
+  timeoutError,
+  trySet,
+  unlock,
+  type HeldId,
+  type Request,
+} from './syscall.js';
 import { waitAsync, waitSync } from './wait.js';
 import type {
   LockConflict,
@@ -34,127 +52,17 @@ import {
 } from './validate.js';
 import { native } from './native.js';
 
-/**
- * A held lock. Release it with {@link FileLock.release}, or let `using` /
- * `await using` do it. A lock opened from a path owns its fd and closes it on
- * release; a lock on a caller's fd leaves the fd open.
- */
-export class FileLock {
-  /** The lock family that holds it. */
-  readonly kind: LockKind;
-  #mode: LockMode;
-  /** The fd the lock is held through. */
-  readonly fd: number;
-  /** The path, when the lock was taken by path. */
-  readonly path?: string | undefined;
-  /** The locked range; `length` 0n = to EOF and beyond (flock: always the whole file). */
-  readonly range: { readonly start: bigint; readonly length: bigint };
-  #ownsFd: boolean;
-  #released = false;
-  #posix: LivePosix | undefined;
-
-  /** @internal Locks are made by {@link tryLock}, {@link lockSync} and {@link lock}. */
-  constructor(req: Request, ownsFd: boolean) {
-    this.kind = req.kind;
-    this.#mode = req.mode;
-    this.fd = req.fd;
-    if (req.path !== undefined) this.path = req.path;
-    this.range = Object.freeze({ start: req.start, length: req.length });
-    this.#ownsFd = ownsFd;
-    // Registered after the grant, so the bookkeeping never runs for a failed request.
-    this.#posix = req.kind === 'posix' ? retainPosix(req.fd) : undefined;
-    trackHeld(this);
-  }
-
-  /** `'shared'` or `'exclusive'` (changes only through {@link FileLock.tryChangeMode}). */
-  get mode(): LockMode {
-    return this.#mode;
-  }
-
-  /**
-   * Converts the held lock to `mode` without waiting, atomically: POSIX and OFD
-   * locks only. fcntl(2) converts an existing lock in place, and a conflicting
-   * request fails before anything changes, so on `false` the lock is still held in
-   * its old mode. Throws `ERR_FEATURE_UNAVAILABLE_ON_PLATFORM` for flock (flock(2):
-   * "the existing lock is first removed, and then a new lock is established", so a
-   * failed upgrade leaves no lock at all) and Windows (no conversion: a shared
-   * handle lock cannot become exclusive). For those, release and lock again, knowing
-   * that another owner may get in between.
-   */
-  tryChangeMode(mode: LockMode): boolean {
-    const next = validateMode(mode);
-    if (this.kind !== 'posix' && this.kind !== 'ofd') {
-      throw unavailable(`An atomic mode change of a '${this.kind}' lock`);
-    }
-    if (this.#released) throw invalidArgValue('this', 'is a released lock', this.kind);
-    if (next === this.#mode) return true;
-    const req = this.#request();
-    req.mode = next;
-    const code = trySet(req);
-    if (code === EAGAIN_ERRNO) return false;
-    if (code !== 0) throw fail(code, req, 'try', native.lastWinError());
-    this.#mode = next;
-    return true;
-  }
-
-  #request(): Request {
-    return {
-      kind: this.kind,
-      fd: this.fd,
-      mode: this.#mode,
-      start: this.range.start,
-      length: this.range.length,
-      path: this.path,
-    };
-  }
-
-  /** True once {@link FileLock.release} has run. */
-  get released(): boolean {
-    return this.#released;
-  }
-
-  /**
-   * Releases the lock (and closes the fd when the lock owns it). Calling it again
-   * does nothing. If the unlock fails (say, the caller closed the fd already) the
-   * error is thrown after the owned fd has been closed.
-   */
-  release(): void {
-    if (this.#released) return;
-    this.#released = true;
-    untrackHeld(this);
-    const req = this.#request();
-    let error: unknown;
-    try {
-      unlock(req);
-    } catch (err) {
-      error = err;
-    }
-    try {
-      if (this.#posix !== undefined) releasePosix(this.#posix, this.#ownsFd ? this.fd : undefined);
-      else if (this.#ownsFd) discardPosixFd(this.fd);
-    } catch (err) {
-      error ??= err;
-    }
-    if (error) throw error;
-  }
-
-  /** Same as {@link FileLock.release}: for `using lock = ...`. */
-  [Symbol.dispose](): void {
-    this.release();
-  }
-
-  /** Same as {@link FileLock.release}: for `await using lock = ...`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.release();
-  }
-}
+export { FileLock };
 
 interface Prepared {
   target: ResolvedTarget;
+  /** The caller's object target (a FileHandle), whose fd the lock checks on release. */
+  handle: { readonly fd: number } | undefined;
   kind: LockKind;
   mode: LockMode;
   start: bigint;
   length: bigint;
+  open: OpenOptions;
 }
 
 /** Validates everything before any syscall. */
@@ -173,28 +81,63 @@ function prepare(target: unknown, options: unknown, of: OptionsOf): Prepared {
       opts['range'],
     );
   }
-  return { target: t, kind, mode, start, length };
-}
-
-/** Closes an fd this module opened and does not keep (see discardPosixFd). */
-function discard(fd: number): void {
-  try {
-    discardPosixFd(fd);
-  } catch {
-    /* the caller reports the error that matters */
-  }
+  const handle = typeof target === 'object' && target !== null ? (target as { readonly fd: number }) : undefined;
+  return { target: t, handle, kind, mode, start, length, open: validateOpenOptions(opts) };
 }
 
 function request(p: Prepared, fd: number): Request {
   return { kind: p.kind, fd, mode: p.mode, start: p.start, length: p.length, path: p.target.path };
 }
 
+/** A path target's fd is opened here and owned by the lock (open.ts); a caller's fd is not. */
+function owned(p: Prepared): boolean {
+  return p.target.path !== undefined;
+}
+
+/** Whether the addon's lock table closes the fd on release (POSIX; Windows: file_lock.ts). */
+function tableOwns(p: Prepared): boolean {
+  return owned(p) && process.platform !== 'win32';
+}
+
+function targetFd(p: Prepared): number {
+  return p.target.path === undefined ? p.target.fd : openForLockSync(p.target.path, p.kind, p.mode, p.open);
+}
+
+function targetFdAsync(p: Prepared): Promise<number> | number {
+  return p.target.path === undefined ? p.target.fd : openForLock(p.target.path, p.kind, p.mode, p.open);
+}
+
+function held(p: Prepared, req: Request, id: HeldId): FileLock {
+  return new FileLock(req, id, owned(p), p.handle);
+}
+
+/** What is left of `timeout` (ms, < 0 = forever) since `started`: the open counts. */
+function remaining(timeout: number, started: number): number {
+  return timeout < 0 ? -1 : Math.max(0, Math.round(timeout - (performance.now() - started)));
+}
+
+/**
+ * One non-blocking attempt: the lock, `null` when it is busy, or an error (an owned
+ * fd is then closed again, or its close deferred; on `null` the caller decides).
+ */
+function attempt(p: Prepared, req: Request): FileLock | null {
+  try {
+    const code = acquire(req, tableOwns(p));
+    if (code === 0) return held(p, req, acquiredId());
+    if (code !== EAGAIN_ERRNO) throw fail(code, req, 'try', native.lastWinError());
+  } catch (err) {
+    if (owned(p)) closeOwnedQuietly(req.fd);
+    throw err;
+  }
+  return null;
+}
+
 /**
  * Takes the lock if it is free, without waiting. Returns `null` when another owner
  * holds a conflicting lock; throws for every other failure (a {@link LockError}
  * shaped like Node's fs errors). Bad arguments throw TypeError/RangeError before any
- * syscall. A path is opened (created if missing) and the fd is closed again when the
- * lock is not taken.
+ * syscall. A path is opened (created if missing, unless `create: false`) and the fd
+ * is closed again when the lock is not taken.
  *
  * @example
  * ```ts
@@ -204,44 +147,36 @@ function request(p: Prepared, fd: number): Request {
  */
 export function tryLock(target: Target, options?: TryLockOptions): FileLock | null {
   const p = prepare(target, options, 'tryLock');
-  const path = p.target.path;
-  const owned = path !== undefined;
-  const fd = owned ? openForLockSync(path, p.kind, p.mode) : p.target.fd!;
-  const req = request(p, fd);
-  const code = trySet(req);
-  if (code === 0) return new FileLock(req, owned);
-  if (owned) discard(fd);
-  if (code === EAGAIN_ERRNO) return null;
-  throw fail(code, req, 'try', native.lastWinError());
+  const req = request(p, targetFd(p));
+  const lock = attempt(p, req);
+  if (!lock && owned(p)) closeOwnedQuietly(req.fd);
+  return lock;
 }
 
 /**
  * Takes the lock, waiting **on the calling thread** while it is held elsewhere (the
- * event loop stops meanwhile: prefer {@link lock} in servers). `timeout` (ms) ends the
- * wait with a `'ETIMEDOUT'` error, and no lock is left behind. A POSIX wait that would
- * deadlock fails with `'EDEADLK'`.
+ * event loop stops meanwhile: prefer {@link lock} in servers). `timeout` (ms, counted
+ * from the call, the open included) ends the wait with a `'ETIMEDOUT'` error, and no
+ * lock is left behind. A POSIX wait that would deadlock fails with `'EDEADLK'`.
  */
 export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
+  const started = performance.now();
   const p = prepare(target, options, 'lockSync');
   const timeout = validateTimeout((options as SyncWaitOptions | undefined)?.timeout);
-  const path = p.target.path;
-  const owned = path !== undefined;
-  const fd = owned ? openForLockSync(path, p.kind, p.mode) : p.target.fd!;
-  const req = request(p, fd);
+  const req = request(p, targetFd(p));
+  const lock = attempt(p, req);
+  if (lock) return lock;
   try {
-    const code = trySet(req);
-    if (code === EAGAIN_ERRNO) {
-      if (timeout === 0) throw timeoutError(req);
-      if (timeout < 0) assertNoSelfDeadlock(req);
-      waitSync(req, timeout);
-    } else if (code !== 0) {
-      throw fail(code, req, 'try', native.lastWinError());
-    }
-    return new FileLock(req, owned);
+    const left = remaining(timeout, started);
+    if (left === 0) throw timeoutError(req);
+    if (left < 0) assertNoSelfDeadlock(req);
+    waitSync(req, left);
+    return held(p, req, register(req, tableOwns(p)));
   } catch (err) {
-    // Holders are looked up before the fd closes (a POSIX holder list needs the file).
+    // Holders are looked up before the fd closes (a POSIX holder list needs the file),
+    // and here, after any await, so the stack trace shows who called.
     const reported = isTimeout(err) ? waitTimedOut(req, timeout) : err;
-    if (owned) discard(fd);
+    if (owned(p)) closeOwnedQuietly(req.fd);
     throw reported;
   }
 }
@@ -249,38 +184,39 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
 /**
  * Takes the lock, waiting off the event loop while it is held elsewhere. The first
  * attempt is a non-blocking call on this thread (an uncontended lock costs one
- * syscall); only a contended wait moves to a thread the addon owns, never to libuv's
- * threadpool, so any number of waits leave `fs`, timers and the event loop working.
+ * syscall and one fstat); only a contended wait moves to a thread the addon owns,
+ * never to libuv's threadpool, so any number of waits leave `fs`, timers and the
+ * event loop working. A path is opened on libuv's pool (one short, non-blocking op).
  *
- * `timeout` (ms) rejects with code `'ETIMEDOUT'`; `signal` rejects with an
- * `AbortError` (code `'ABORT_ERR'`). Both end the kernel wait itself, and a grant
- * that races them is released, so no lock is ever left held by nobody.
+ * `timeout` (ms, counted from the call, the open included) rejects with code
+ * `'ETIMEDOUT'`; `signal` rejects with an `AbortError` (code `'ABORT_ERR'`). Both end
+ * the kernel wait itself, and a grant that races them is undone so that every lock
+ * held before the wait stays as it was (docs/DESIGN.md "Ownership, identity and
+ * teardown").
  */
 export async function lock(target: Target, options?: WaitOptions): Promise<FileLock> {
+  const started = performance.now();
   const p = prepare(target, options, 'lock');
   const timeout = validateTimeout(options?.timeout);
   const signal = validateSignal(options?.signal);
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-  const started = performance.now();
-  const path = p.target.path;
-  const owned = path !== undefined;
-  const fd = owned ? await openForLock(path, p.kind, p.mode) : p.target.fd!;
-  const req = request(p, fd);
+  const req = request(p, await targetFdAsync(p));
+  if (signal?.aborted) {
+    if (owned(p)) closeOwnedQuietly(req.fd);
+    throw new AbortError(undefined, { cause: signal.reason });
+  }
+  const lock = attempt(p, req);
+  if (lock) return lock;
   try {
-    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-    const code = trySet(req);
-    if (code === EAGAIN_ERRNO) {
-      const left = timeout < 0 ? -1 : Math.max(0, Math.round(timeout - (performance.now() - started)));
-      if (left === 0) throw timeoutError(req);
-      await waitAsync(req, left, signal);
-    } else if (code !== 0) {
-      throw fail(code, req, 'try', native.lastWinError());
-    }
-    return new FileLock(req, owned);
+    const left = remaining(timeout, started);
+    if (left === 0) throw timeoutError(req);
+    await waitAsync(req, left, signal);
+    return held(p, req, register(req, tableOwns(p)));
   } catch (err) {
-    // Made here, after the await, so the stack trace shows who called lock().
+    // Holders are looked up before the fd closes (a POSIX holder list needs the file),
+    // and here, after any await, so the stack trace shows who called.
     const reported = isTimeout(err) ? waitTimedOut(req, timeout) : err;
-    if (owned) discard(fd);
+    if (owned(p)) closeOwnedQuietly(req.fd);
     throw reported;
   }
 }
@@ -292,13 +228,13 @@ export async function lock(target: Target, options?: WaitOptions): Promise<FileL
  * (excluding the target fd's own lock); elsewhere it is found by a non-blocking probe.
  * Windows has no query either: a probe says whether the range is held, with pid -1.
  * The answer may be out of date by the time it is read (fcntl(2)). A path is opened
- * read-only and never created.
+ * read-only (non-blocking, `followSymlinks` honoured) and never created.
  */
 export function getLock(target: Target, options?: LockOptions): LockConflict | null {
   const p = prepare(target, options, 'getLock');
   const path = p.target.path;
   const owned = path !== undefined;
-  const fd = owned ? openForQuery(path) : p.target.fd!;
+  const fd = owned ? openForQuery(path, p.open) : p.target.fd!;
   const req = request(p, fd);
   try {
     if (p.kind === 'posix' || p.kind === 'ofd') {
@@ -317,7 +253,7 @@ export function getLock(target: Target, options?: LockOptions): LockConflict | n
     }
     return probe(req);
   } finally {
-    if (owned) discard(fd);
+    if (owned) closeOwnedQuietly(fd);
   }
 }
 

@@ -11,6 +11,21 @@ export const KIND_CODE = { flock: 0, posix: 1, ofd: 2, windows: 3 } as const;
 /** Type codes shared with native/lock_request.h. */
 export const TYPE_CODE = { shared: 0, exclusive: 1, unlock: 2 } as const;
 
+/**
+ * The functions of one request channel (native/channel.h). Each returns 0 or a
+ * negative code; release/changeMode also 1 (the fd was closed) or 2 (the fd now
+ * refers to another file), having touched nothing.
+ */
+export interface NativeChannel {
+  trySet(): number;
+  /** trySet, and on a grant the lock's record in the process-wide table (id into the buffer). */
+  acquire(): number;
+  /** The record of a request a wait was granted (id into the buffer). */
+  register(): number;
+  release(): number;
+  changeMode(): number;
+}
+
 /** Completion callback of an asynchronous wait. */
 export type WaitCallback = (code: number, winerror: number) => void;
 
@@ -19,10 +34,11 @@ export interface NativeBinding {
   trySetLock(kind: number, fd: number, type: number, start: number | bigint, length: number | bigint): number;
   /** Undoes a grant nobody will own, keeping the caller's earlier locks (native/late_grant.h). */
   undoLateGrant(kind: number, fd: number, type: number, start: number | bigint, length: number | bigint): number;
-  /** Registers the request buffer: [int32 kind, fd, type, unused, int64 start, length]. */
-  setRequestBuffer(buffer: ArrayBuffer): void;
-  /** trySetLock with the request read from the request buffer (no per-argument conversions). */
-  trySetLockBuffered(): number;
+  /**
+   * A request channel for this copy of lib/ (native/channel.h): its functions read the
+   * request from `buffer` ([int32 kind, fd, type, flags, int64 start, length, id]).
+   */
+  channel(buffer: ArrayBuffer): NativeChannel;
   waitSync(
     kind: number,
     fd: number,
@@ -53,9 +69,14 @@ export interface NativeBinding {
   ): number;
   lastWinError(): number;
   pendingWaits(): number;
-  /** Records an fd the library owns, to be closed if the environment is torn down. */
-  trackFd(fd: number): void;
-  untrackFd(fd: number): void;
+  /** POSIX only: opens a path for a lock the library owns (native/open_file.h): fd or code < 0. */
+  openSync?(path: string, flags: number, mode: number): number;
+  /** POSIX only: {@link NativeBinding.openSync} on libuv's pool. */
+  openAsync?(path: string, flags: number, mode: number, callback: (fdOrCode: number) => void): void;
+  /** POSIX only: closes an fd openSync/openAsync gave out, or defers the close (lock_table.h). */
+  closeOwned?(fd: number): number;
+  /** For tests: the process-wide lock table's counts. */
+  tableStats(): { deferredFds: number; liveLocks: number };
   readonly kinds: { flock: boolean; posix: boolean; ofd: boolean; windows: boolean };
   /** POSIX: the signal that ends a kernel wait now (it moves if another library takes it). */
   interruptSignal?(): number;

@@ -7,8 +7,8 @@
  * holds; the check runs only on the contended path, before the blocking wait.
  * @internal
  */
+import { fstatSync } from 'node:fs';
 import { EDEADLK_ERRNO, LockError } from './errors.js';
-import { fileKey } from './posix_registry.js';
 import { syscallName, type Request } from './syscall.js';
 import type { LockKind, LockMode } from './types.js';
 
@@ -21,6 +21,16 @@ export interface HeldLock {
 }
 
 const held = new Set<HeldLock>();
+
+/** "dev:ino" of the file behind `fd`, or undefined when fstat fails. */
+function fileKey(fd: number): string | undefined {
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
 
 export function trackHeld(lock: HeldLock): void {
   held.add(lock);

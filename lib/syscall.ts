@@ -48,31 +48,79 @@ export function fail(code: number, req: Request, op: Operation, winerror = 0): L
   return new LockError(code, syscallName(req.kind, op), req.path, winerror);
 }
 
-// The hot path passes its request through one preallocated buffer the addon reads
+// The hot path passes its request through a preallocated buffer the addon reads
 // directly: a call without arguments skips the per-argument Node-API conversions.
-const requestBuffer = new ArrayBuffer(32);
+// The channel is this copy's own (native/channel.h): another copy of the library in
+// the same thread has its own buffer. Layout: int32 kind, fd, type, flags; int64
+// start, length; float64 id.
+const requestBuffer = new ArrayBuffer(48);
 const requestI32 = new Int32Array(requestBuffer, 0, 4);
 const requestI64 = new BigInt64Array(requestBuffer, 16, 2);
-native.setRequestBuffer(requestBuffer);
+const requestId = new Float64Array(requestBuffer, 32, 1);
+const channel = native.channel(requestBuffer);
+const OWNS_FD = 1;
+const FORGET = 2;
 
-function setBuffered(req: Request, type: number): number {
+function load(req: Request, type: number, flags: number): void {
   requestI32[0] = KIND_CODE[req.kind];
   requestI32[1] = req.fd;
   requestI32[2] = type;
+  requestI32[3] = flags;
   requestI64[0] = req.start;
   requestI64[1] = req.length;
-  return native.trySetLockBuffered();
 }
 
 /** Non-blocking attempt: 0 when granted, else the negative code (EAGAIN = busy). */
 export function trySet(req: Request): number {
-  return setBuffered(req, TYPE_CODE[req.mode]);
+  load(req, TYPE_CODE[req.mode], 0);
+  return channel.trySet();
 }
 
 /** Releases the request's range (or the flock). Throws on failure. */
 export function unlock(req: Request): void {
-  const code = setBuffered(req, TYPE_CODE.unlock);
+  load(req, TYPE_CODE.unlock, 0);
+  const code = channel.trySet();
   if (code !== 0) throw fail(code, req, 'unlock', native.lastWinError());
+}
+
+/** A held lock's id in the process-wide lock table (native/lock_table.h). */
+export type HeldId = number;
+
+/** A non-blocking attempt that records the grant ({@link acquiredId}): 0 or a negative code. */
+export function acquire(req: Request, ownsFd: boolean): number {
+  load(req, TYPE_CODE[req.mode], ownsFd ? OWNS_FD : 0);
+  return channel.acquire();
+}
+
+/** The id of the lock the last successful {@link acquire} recorded. */
+export function acquiredId(): HeldId {
+  return requestId[0]!;
+}
+
+/** Records a request a wait was granted. Throws when the fd's identity is unreadable. */
+export function register(req: Request, ownsFd: boolean): HeldId {
+  load(req, TYPE_CODE[req.mode], ownsFd ? OWNS_FD : 0);
+  const code = channel.register();
+  if (code !== 0) throw fail(code, req, 'wait', native.lastWinError());
+  return requestId[0]!;
+}
+
+/** What {@link releaseHeld} and {@link changeHeld} return when the fd is no longer the lock's. */
+export const LOST_CLOSED = 1;
+export const LOST_REUSED = 2;
+
+/** Releases a held lock (`forget`: drop the record only). 0, LOST_*, or a negative code. */
+export function releaseHeld(id: HeldId, forget: boolean): number {
+  requestI32[3] = forget ? FORGET : 0;
+  requestId[0] = id;
+  return channel.release();
+}
+
+/** Converts a held lock without waiting. 0, EAGAIN, LOST_*, or a negative code. */
+export function changeHeld(id: HeldId, mode: LockMode): number {
+  requestI32[2] = TYPE_CODE[mode];
+  requestId[0] = id;
+  return channel.changeMode();
 }
 
 /** F_GETLK / F_OFD_GETLK: the lock that would block `req`, or null. */

@@ -7,16 +7,15 @@
 // binding from crashing the process.
 #include <napi.h>
 
-#include <unordered_set>
+#include <string>
 
-#ifndef _WIN32
-#include <unistd.h>
-#endif
-
+#include "channel.h"
 #include "constants.h"
 #include "errors.h"
 #include "late_grant.h"
 #include "lock_request.h"
+#include "lock_table.h"
+#include "open_file.h"
 #include "waiter.h"
 #include "waiter_pool.h"
 
@@ -32,16 +31,9 @@ struct AddonState {
   napi_env env;
   WaitRegistry waits;
   uint32_t last_winerror = 0;
-  // fds that lib/ opened from a path and still owns (held locks, pending waits).
-  // Closed at environment teardown, so a worker terminated while it holds or waits
-  // for a path lock leaves no fd, and so no lock, behind in the process.
-  std::unordered_set<int32_t> owned_fds;
-  // The request buffer (see SetRequestBufferJs): JS writes a request into it and calls
-  // a function without arguments, which saves the per-argument Node-API calls on the
-  // hot path (about half of a lock+unlock pair's cost over the bare syscalls).
-  napi_ref request_ref = nullptr;
-  const int32_t* request_i32 = nullptr;
-  const int64_t* request_i64 = nullptr;
+  // The state's address is the environment's tag in the process-wide lock table
+  // (lock_table.h): the locks and fds this environment owns, released and closed at
+  // its teardown.
 };
 
 bool ToInt64(const Napi::Value& v, int64_t* out) {
@@ -76,40 +68,6 @@ bool ReadRequest(const Napi::CallbackInfo& info, LockRequest* req) {
 }
 
 AddonState* State(const Napi::CallbackInfo& info) { return static_cast<AddonState*>(info.Data()); }
-
-// setRequestBuffer(ArrayBuffer(32)): [int32 kind, int32 fd, int32 type, int32 unused,
-// int64 start, int64 length]. Kept referenced, so the memory stays valid.
-Napi::Value SetRequestBufferJs(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsArrayBuffer() ||
-      info[0].As<Napi::ArrayBuffer>().ByteLength() < 32) {
-    Napi::TypeError::New(info.Env(), "syslocks native: setRequestBuffer needs an ArrayBuffer(32)")
-        .ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  AddonState* state = State(info);
-  auto ab = info[0].As<Napi::ArrayBuffer>();
-  if (state->request_ref != nullptr) napi_delete_reference(info.Env(), state->request_ref);
-  napi_create_reference(info.Env(), ab, 1, &state->request_ref);
-  auto* base = static_cast<uint8_t*>(ab.Data());
-  state->request_i32 = reinterpret_cast<const int32_t*>(base);
-  state->request_i64 = reinterpret_cast<const int64_t*>(base + 16);
-  return info.Env().Undefined();
-}
-
-// trySetLockBuffered() -> code: trySetLock with the request from the request buffer.
-Napi::Value TrySetLockBufferedJs(const Napi::CallbackInfo& info) {
-  AddonState* state = State(info);
-  if (state->request_i32 == nullptr) return Napi::Number::New(info.Env(), kCodeInvalid);
-  LockRequest req;
-  req.kind = state->request_i32[0];
-  req.fd = state->request_i32[1];
-  req.type = state->request_i32[2];
-  req.start = state->request_i64[0];
-  req.length = state->request_i64[1];
-  LockResult r = TrySetLock(req);
-  state->last_winerror = r.winerror;
-  return Napi::Number::New(info.Env(), r.code);
-}
 
 // trySetLock(kind, fd, type, start, length) -> code
 Napi::Value TrySetLockJs(const Napi::CallbackInfo& info) {
@@ -207,17 +165,80 @@ Napi::Value LastWinErrorJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), State(info)->last_winerror);
 }
 
-// trackFd(fd) / untrackFd(fd): see AddonState::owned_fds.
-Napi::Value TrackFdJs(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && info[0].IsNumber())
-    State(info)->owned_fds.insert(info[0].As<Napi::Number>().Int32Value());
+#ifndef _WIN32
+bool ReadOpen(const Napi::CallbackInfo& info, std::string* path, int32_t* flags, int32_t* mode) {
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "syslocks native: expected (path, flags, mode)")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  *path = info[0].As<Napi::String>().Utf8Value();
+  *flags = info[1].As<Napi::Number>().Int32Value();
+  *mode = info[2].As<Napi::Number>().Int32Value();
+  return true;
+}
+
+// openSync(path, flags, mode) -> fd | code < 0: see open_file.h.
+Napi::Value OpenSyncJs(const Napi::CallbackInfo& info) {
+  std::string path;
+  int32_t flags, mode;
+  if (!ReadOpen(info, &path, &flags, &mode)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), OpenForLock(path.c_str(), flags, mode, State(info)));
+}
+
+// An open on libuv's pool: one short operation (O_NONBLOCK: a FIFO cannot hold it).
+class OpenWorker : public Napi::AsyncWorker {
+ public:
+  OpenWorker(Napi::Function cb, std::string path, int32_t flags, int32_t mode, const void* env)
+      : Napi::AsyncWorker(cb, "syslocks.open"),
+        path_(std::move(path)),
+        flags_(flags),
+        mode_(mode),
+        env_(env) {}
+  void Execute() override { result_ = OpenForLock(path_.c_str(), flags_, mode_, env_); }
+  void OnOK() override { Callback().Call({Napi::Number::New(Env(), result_)}); }
+
+ private:
+  std::string path_;
+  int32_t flags_, mode_;
+  const void* env_;
+  int32_t result_ = 0;
+};
+
+// openAsync(path, flags, mode, callback(fd | code < 0))
+Napi::Value OpenAsyncJs(const Napi::CallbackInfo& info) {
+  std::string path;
+  int32_t flags, mode;
+  if (!ReadOpen(info, &path, &flags, &mode)) return info.Env().Undefined();
+  if (info.Length() < 4 || !info[3].IsFunction()) {
+    Napi::TypeError::New(info.Env(), "syslocks native: openAsync needs a callback")
+        .ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  (new OpenWorker(info[3].As<Napi::Function>(), std::move(path), flags, mode, State(info)))
+      ->Queue();
   return info.Env().Undefined();
 }
 
-Napi::Value UntrackFdJs(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && info[0].IsNumber())
-    State(info)->owned_fds.erase(info[0].As<Napi::Number>().Int32Value());
-  return info.Env().Undefined();
+// closeOwned(fd) -> code: closes an fd openSync/openAsync gave out (or defers it).
+Napi::Value CloseOwnedJs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) return Napi::Number::New(info.Env(), kCodeInvalid);
+  return Napi::Number::New(info.Env(), CloseOwnedFd(info[0].As<Napi::Number>().Int32Value()));
+}
+#endif
+
+// channel(ArrayBuffer(48)): see channel.h.
+Napi::Value ChannelJs(const Napi::CallbackInfo& info) {
+  AddonState* state = State(info);
+  return CreateChannel(info, state, &state->last_winerror);
+}
+
+// For tests: the lock table's counts, process-wide.
+Napi::Value TableStatsJs(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("deferredFds", static_cast<double>(DeferredFdCount()));
+  o.Set("liveLocks", static_cast<double>(LiveLockCount()));
+  return o;
 }
 
 Napi::Value PendingWaitsJs(const Napi::CallbackInfo& info) {
@@ -229,14 +250,12 @@ void Cleanup(void* arg) {
   // (cleanup hooks run last-added-first; the registry created it before this hook).
   auto* state = static_cast<AddonState*>(arg);
   state->waits.Shutdown();  // first: no waiter thread may still use an fd
-  if (state->request_ref != nullptr) napi_delete_reference(state->env, state->request_ref);
-#ifndef _WIN32
-  // close(2) releases this description's flock and OFD locks once no other fd refers
-  // to it, and the process's POSIX locks on the file.
-  for (int32_t fd : state->owned_fds) close(fd);
-#endif
-  // Windows: Node's fds live in node.exe's C runtime, which this addon (another CRT)
-  // cannot close; a terminated worker's handles close when the process exits.
+  // Then this environment's locks and owned fds, each once: other environments'
+  // POSIX locks on the same files stay (lock_table.h). Node never closes these fds
+  // itself: the addon opened them, so `trackUnmanagedFds` does not know them.
+  // Windows: lib/ opens path fds with fs (node.exe's C runtime, which this addon
+  // cannot close), so Node closes them; the table only unlocks.
+  ReleaseEnvironment(state);
   delete state;
 }
 
@@ -250,8 +269,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set(name, Napi::Function::New(env, cb, name, state));
   };
   fn("trySetLock", TrySetLockJs);
-  fn("setRequestBuffer", SetRequestBufferJs);
-  fn("trySetLockBuffered", TrySetLockBufferedJs);
+  fn("channel", ChannelJs);
   fn("undoLateGrant", UndoLateGrantJs);
   fn("waitSync", WaitSyncJs);
   fn("waitStart", WaitStartJs);
@@ -259,9 +277,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("queryLock", QueryLockJs);
   fn("lastWinError", LastWinErrorJs);
   fn("pendingWaits", PendingWaitsJs);
+  fn("tableStats", TableStatsJs);
+#ifndef _WIN32
+  fn("openSync", OpenSyncJs);
+  fn("openAsync", OpenAsyncJs);
+  fn("closeOwned", CloseOwnedJs);
+#endif
   fn("waiterThreads", WaiterThreadsJs);
-  fn("trackFd", TrackFdJs);
-  fn("untrackFd", UntrackFdJs);
 
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("flock", KindCompiledIn(kKindFlock));

@@ -7,12 +7,14 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 
 #include "errors.h"
 #include "lock_request.h"
+#include "lock_table.h"
 
 namespace syslocks {
 
@@ -176,6 +178,16 @@ LockResult QueryLock(const LockRequest& req, bool* found, LockHolder* holder) {
     holder->pid = static_cast<int64_t>(fl.l_pid);
   }
   return r;
+}
+
+int32_t FileIdentity(int32_t fd, FileId* out) {
+  // stat(2): "The st_ino and st_dev fields together uniquely identify the file
+  // within the system."
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -errno;
+  out->dev = static_cast<uint64_t>(st.st_dev);
+  out->ino = static_cast<uint64_t>(st.st_ino);
+  return 0;
 }
 
 }  // namespace syslocks

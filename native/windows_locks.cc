@@ -26,6 +26,7 @@
 
 #include "errors.h"
 #include "lock_request.h"
+#include "lock_table.h"
 
 // libuv's fd -> HANDLE mapping, exported by node.exe (libuv include/uv/win.h:
 // `uv_os_fd_t` is HANDLE; include/uv.h: `UV_EXTERN uv_os_fd_t uv_get_osfhandle(int fd)`).
@@ -205,6 +206,22 @@ LockResult QueryLock(const LockRequest& req, bool* found, LockHolder* holder) {
   (void)holder;
   *found = false;
   return Code(kCodeNotSupported);
+}
+
+// [MS-GetFileInformationByHandle] BY_HANDLE_FILE_INFORMATION: "The identifier that
+// is stored in the nFileIndexHigh and nFileIndexLow members is called the file ID
+// ... In the NTFS file system, a file keeps the same file ID until it is deleted",
+// and "you can compare the VolumeSerialNumber and FileIndex members ... to determine
+// if two paths map to the same target".
+int32_t FileIdentity(int32_t fd, FileId* out) {
+  if (fd < 0) return kUvEbadf;
+  HANDLE h = uv_get_osfhandle(fd);
+  if (h == INVALID_HANDLE_VALUE || h == nullptr) return kUvEbadf;
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!GetFileInformationByHandle(h, &info)) return Fail(GetLastError()).code;
+  out->dev = info.dwVolumeSerialNumber;
+  out->ino = (static_cast<uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
+  return 0;
 }
 
 }  // namespace syslocks

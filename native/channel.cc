@@ -1,0 +1,136 @@
+// channel.cc - see channel.h.
+#include "channel.h"
+
+#include "errors.h"
+#include "lock_request.h"
+#include "lock_table.h"
+
+namespace syslocks {
+namespace {
+
+struct Channel {
+  const void* env = nullptr;  // the environment's tag in the lock table
+  napi_ref buffer = nullptr;  // keeps the ArrayBuffer (and so the memory) alive
+  int32_t* i32 = nullptr;
+  int64_t* i64 = nullptr;
+  double* id = nullptr;               // a double: JS reads a number, not a BigInt (no allocation)
+  uint32_t* last_winerror = nullptr;  // the environment's, read by lastWinError()
+  int32_t functions = 0;              // freed when the last of its functions is collected
+
+  LockRequest Request() const {
+    LockRequest req;
+    req.kind = i32[0];
+    req.fd = i32[1];
+    req.type = i32[2];
+    req.start = i64[0];
+    req.length = i64[1];
+    return req;
+  }
+};
+
+Channel* Of(const Napi::CallbackInfo& info) { return static_cast<Channel*>(info.Data()); }
+
+Napi::Value Code(const Napi::CallbackInfo& info, Channel* ch, int32_t code, const LockResult& r) {
+  *ch->last_winerror = r.winerror;
+  return Napi::Number::New(info.Env(), code);
+}
+
+// trySet() -> code: one non-blocking attempt (or unlock) of the buffered request.
+Napi::Value TrySet(const Napi::CallbackInfo& info) {
+  Channel* ch = Of(info);
+  LockResult r = TrySetLock(ch->Request());
+  return Code(info, ch, r.code, r);
+}
+
+// Records a granted request in the lock table; id into the buffer.
+int32_t Register(Channel* ch, const LockRequest& req, LockResult* r) {
+  int64_t id = RegisterLock(req, (ch->i32[3] & kChannelOwnsFd) != 0, ch->env, r);
+  if (id < 0) {
+    LockRequest undo = req;
+    undo.type = kTypeUnlock;
+    TrySetLock(undo);
+    return static_cast<int32_t>(id);
+  }
+  *ch->id = static_cast<double>(id);
+  return 0;
+}
+
+// acquire() -> code: trySet, and on a grant the lock's record (one call, one fstat).
+Napi::Value Acquire(const Napi::CallbackInfo& info) {
+  Channel* ch = Of(info);
+  LockRequest req = ch->Request();
+  LockResult r = TrySetLock(req);
+  if (r.code != 0) return Code(info, ch, r.code, r);
+  int32_t code = Register(ch, req, &r);
+  return Code(info, ch, code, r);
+}
+
+// register() -> code: the record of a request a wait was granted.
+Napi::Value RegisterJs(const Napi::CallbackInfo& info) {
+  Channel* ch = Of(info);
+  LockResult r;
+  int32_t code = Register(ch, ch->Request(), &r);
+  return Code(info, ch, code, r);
+}
+
+// release() -> 0 | kLostClosed | kLostReused | code < 0, for the lock whose id is buffered.
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  Channel* ch = Of(info);
+  LockResult r;
+  int32_t code = ReleaseLock(static_cast<int64_t>(*ch->id), (ch->i32[3] & kChannelForget) != 0, &r);
+  return Code(info, ch, code, r);
+}
+
+// changeMode() -> like release(), plus kCodeAgain: buffered id to buffered type.
+Napi::Value ChangeMode(const Napi::CallbackInfo& info) {
+  Channel* ch = Of(info);
+  LockResult r;
+  int32_t code = ChangeLockMode(static_cast<int64_t>(*ch->id), ch->i32[2], &r);
+  return Code(info, ch, code, r);
+}
+
+void Finalize(napi_env env, void* data, void*) {
+  auto* ch = static_cast<Channel*>(data);
+  if (--ch->functions > 0) return;
+  if (ch->buffer != nullptr) napi_delete_reference(env, ch->buffer);
+  delete ch;
+}
+
+}  // namespace
+
+Napi::Value CreateChannel(const Napi::CallbackInfo& info, const void* env_tag,
+                          uint32_t* last_winerror) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer() ||
+      info[0].As<Napi::ArrayBuffer>().ByteLength() < kChannelBytes) {
+    Napi::TypeError::New(env, "syslocks native: channel needs an ArrayBuffer(48)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto ab = info[0].As<Napi::ArrayBuffer>();
+  auto* ch = new Channel();
+  ch->env = env_tag;
+  ch->last_winerror = last_winerror;
+  napi_create_reference(env, ab, 1, &ch->buffer);
+  auto* base = static_cast<uint8_t*>(ab.Data());
+  ch->i32 = reinterpret_cast<int32_t*>(base);
+  ch->i64 = reinterpret_cast<int64_t*>(base + 16);
+  ch->id = reinterpret_cast<double*>(base + 32);
+  Napi::Object obj = Napi::Object::New(env);
+  auto fn = [&](const char* name, Napi::Function::Callback cb) {
+    Napi::Function f = Napi::Function::New(env, cb, name, ch);
+    // Each function may outlive the object (`const { acquire } = channel`), so the
+    // channel goes with the last of them.
+    ch->functions++;
+    napi_add_finalizer(env, f, ch, Finalize, nullptr, nullptr);
+    obj.Set(name, f);
+  };
+  fn("trySet", TrySet);
+  fn("acquire", Acquire);
+  fn("register", RegisterJs);
+  fn("release", Release);
+  fn("changeMode", ChangeMode);
+  return obj;
+}
+
+}  // namespace syslocks

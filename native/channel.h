@@ -1,0 +1,33 @@
+// channel.h - one request channel per copy of the JS library.
+//
+// The hot path passes its request through a small ArrayBuffer that the addon reads
+// directly, which saves the per-argument Node-API conversions (about half of a
+// lock+release pair's cost over the bare syscalls). Each copy of lib/ (a cleared
+// require.cache, jest.resetModules(), two bundles) creates its own channel: the
+// functions of a channel are bound to that channel's buffer, so no copy can take
+// another copy's buffer away, as a buffer registered once per addon instance could.
+//
+// Layout (lib/syscall.ts mirrors it): int32 kind, fd, type, flags; int64 start,
+// length; float64 id (a lock's id in the lock table, exact below 2^53). flags: kChannelOwnsFd,
+// kChannelForget.
+#ifndef SYSLOCKS_CHANNEL_H_
+#define SYSLOCKS_CHANNEL_H_
+
+#include <napi.h>
+
+namespace syslocks {
+
+constexpr size_t kChannelBytes = 48;
+constexpr int32_t kChannelOwnsFd = 1;  // acquire/register: the lock owns the fd
+constexpr int32_t kChannelForget = 2;  // release: drop the record, touch nothing
+
+// channel(ArrayBuffer(48)) -> { trySet, acquire, register, release, changeMode }.
+// `env_tag` names the environment in the lock table; Windows errors go to
+// `*last_winerror` (the environment's lastWinError()), which outlives every channel
+// function call (no JS runs after environment teardown).
+Napi::Value CreateChannel(const Napi::CallbackInfo& info, const void* env_tag,
+                          uint32_t* last_winerror);
+
+}  // namespace syslocks
+
+#endif  // SYSLOCKS_CHANNEL_H_

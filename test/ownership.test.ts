@@ -1,0 +1,165 @@
+// A lock only ever releases what it holds: release() never unlocks or closes through
+// an fd that stopped being the lock's (closed, number reused), a FileHandle target is
+// checked by the handle, two copies of the library each take real locks, and the
+// deferred closes POSIX locks need stay bounded. Witnesses: python3 in another
+// process, /proc/self/fd.
+import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { open as openHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { fcntlLockSync, flockSync, getLock, tryLock, type LockKind } from '../dist/index.js';
+import { fdCount, processAgent, useTempFiles } from './helpers.js';
+import { outsideTry } from './python.js';
+
+const temp = useTempFiles();
+const KINDS: LockKind[] = ['flock', 'posix', 'ofd'];
+const family = (k: LockKind): 'flock' | 'fcntl' => (k === 'flock' ? 'flock' : 'fcntl');
+
+/** Locks `fd` exclusively with the primitive of `kind`: someone else's lock, not a FileLock. */
+function primitiveLock(fd: number, kind: LockKind): void {
+  if (kind === 'flock') flockSync(fd, 'exclusive');
+  else fcntlLockSync(fd, { mode: 'exclusive', ofd: kind === 'ofd' });
+}
+
+/** What `f` threw (undefined when it returned). */
+function thrown(f: () => void): { code?: string; message: string } | undefined {
+  try {
+    f();
+  } catch (err) {
+    return err as { code?: string; message: string };
+  }
+  return undefined;
+}
+
+describe.each(KINDS)('identity, kind %s', (kind) => {
+  it('release() after the fd was closed and its number reused leaves the other file’s lock alone', () => {
+    const a = temp();
+    const b = temp();
+    const fd = openSync(a, 'r+');
+    const lock = tryLock(fd, { kind })!;
+    closeSync(fd); // the lock dies with the close (flock(2), fcntl(2))
+    const other = openSync(b, 'r+');
+    expect(other).toBe(fd); // open(2): the lowest free number
+    try {
+      primitiveLock(other, kind);
+      expect(outsideTry(b, family(kind))).toBe('busy');
+      const err = thrown(() => lock.release());
+      expect(outsideTry(b, family(kind))).toBe('busy'); // the other lock is untouched
+      expect(err?.code).toBe('ERR_LOCK_LOST');
+      expect(err?.message).toMatch(new RegExp(`fd ${fd} was closed and now refers to another file`));
+      expect(lock.released).toBe(true);
+      expect(() => lock.release()).not.toThrow(); // once released, always released
+    } finally {
+      closeSync(other);
+    }
+  });
+
+  it('a path lock whose fd the caller closed does not close the fd that now has its number', () => {
+    const a = temp();
+    const b = temp();
+    const lock = tryLock(a, { kind })!;
+    closeSync(lock.fd);
+    const other = openSync(b, 'r+');
+    expect(other).toBe(lock.fd);
+    try {
+      const err = thrown(() => lock.release());
+      expect(fstatSync(other).ino).toBe(statSync(b).ino); // not closed under its owner
+      expect(err?.code).toBe('ERR_LOCK_LOST');
+    } finally {
+      closeSync(other);
+    }
+  });
+
+  // flock has no atomic conversion (tryChangeMode throws ERR_FEATURE_UNAVAILABLE_ON_PLATFORM).
+  it.skipIf(kind === 'flock')('tryChangeMode through a reused fd reports the loss and converts nothing', () => {
+    const a = temp();
+    const b = temp();
+    const fd = openSync(a, 'r+');
+    const lock = tryLock(fd, { kind, mode: 'shared' })!;
+    closeSync(fd);
+    const other = openSync(b, 'r+');
+    expect(other).toBe(fd);
+    try {
+      primitiveLock(other, kind);
+      const err = thrown(() => lock.tryChangeMode('exclusive'));
+      expect(outsideTry(b, 'fcntl', 'shared')).toBe('busy'); // still exclusive: not converted
+      expect(err?.code).toBe('ERR_LOCK_LOST');
+      expect(lock.released).toBe(true);
+    } finally {
+      closeSync(other);
+    }
+  });
+});
+
+describe('a FileHandle target is tied to the handle', () => {
+  it('after handle.close() and a reopen of the same file under the same number, release() leaves the new lock', async () => {
+    const a = temp();
+    const handle = await openHandle(a, 'r+');
+    const fd = handle.fd;
+    const lock = tryLock(handle, { kind: 'flock' })!;
+    await handle.close(); // handle.fd is now -1; the flock died with the description
+    const again = openSync(a, 'r+'); // same file, same number: fstat alone cannot tell
+    expect(again).toBe(fd);
+    try {
+      flockSync(again, 'exclusive');
+      const err = thrown(() => lock.release());
+      expect(outsideTry(a, 'flock')).toBe('busy'); // the reopened fd keeps its flock
+      expect(err?.code).toBe('ERR_LOCK_LOST');
+      expect(err?.message).toMatch(/was closed/);
+    } finally {
+      closeSync(again);
+    }
+  });
+});
+
+describe('deferred closes stay bounded while a POSIX lock lives', () => {
+  it('10,000 busy tries and queries by path reuse the deferred fds', async () => {
+    const a = temp();
+    const other = await processAgent();
+    await other.ok('fcntl', {
+      fd: await other.ok<number>('open', { path: a }),
+      options: { mode: 'exclusive', start: 100, length: 10 },
+    });
+    const held = tryLock(a, { kind: 'posix', range: { start: 0, length: 10 } })!;
+    const before = fdCount();
+    for (let i = 0; i < 5000; i++) {
+      expect(tryLock(a, { kind: 'posix', range: { start: 100, length: 10 } })).toBeNull(); // busy
+      expect(getLock(a, { kind: 'posix', range: { start: 100, length: 10 } })).not.toBeNull();
+    }
+    expect(fdCount() - before).toBeLessThanOrEqual(4);
+    expect(outsideTry(a, 'fcntl', 'exclusive', 0, 10)).toBe('busy'); // never dropped by a close
+    held.release();
+    expect(fdCount()).toBeLessThanOrEqual(before - 1);
+    expect(outsideTry(a, 'fcntl', 'exclusive', 0, 10)).toBe('free');
+  });
+});
+
+describe('two copies of the library over one addon', () => {
+  it('each copy takes real locks (the request channel is per copy)', () => {
+    const require = createRequire(import.meta.url);
+    const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+    const load = (): typeof import('../dist/index.js') => {
+      // A cleared require.cache for the JS only (jest.resetModules() keeps native
+      // modules): the second copy gets the same addon exports.
+      for (const k of Object.keys(require.cache)) if (k.startsWith(dist)) delete require.cache[k];
+      return require(join(dist, 'index.js')) as typeof import('../dist/index.js');
+    };
+    const first = load();
+    const second = load();
+    expect(first.tryLock).not.toBe(second.tryLock);
+    const a = temp();
+    const b = temp();
+    const lb = second.tryLock(b, { kind: 'flock' })!;
+    const la = first.tryLock(a, { kind: 'flock' })!;
+    expect(la).not.toBeNull();
+    expect(outsideTry(a, 'flock')).toBe('busy');
+    expect(outsideTry(b, 'flock')).toBe('busy');
+    la.release();
+    expect(outsideTry(a, 'flock')).toBe('free');
+    expect(outsideTry(b, 'flock')).toBe('busy');
+    lb.release();
+    expect(outsideTry(b, 'flock')).toBe('free');
+  });
+});
