@@ -51,10 +51,27 @@ export type Outcome = 'granted' | 'busy' | 'ok' | 'none';
 /** A FileLock as the model sees it. */
 interface Held {
   owner: string;
+  /** The fd it was taken through (a path lock: none of the slots). */
+  slot?: Slot;
   kind: Kind;
   mode: Mode;
   start: number;
   end: number;
+}
+
+/** The parts of [start, end] that none of `cover` overlaps. */
+function subtract(start: number, end: number, cover: readonly Held[]): [number, number][] {
+  let parts: [number, number][] = [[start, end]];
+  for (const c of cover) {
+    parts = parts.flatMap(([a, b]): [number, number][] => {
+      if (c.end < a || c.start > b) return [[a, b]];
+      const out: [number, number][] = [];
+      if (c.start > a) out.push([a, c.start - 1]);
+      if (c.end < b) out.push([c.end + 1, b]);
+      return out;
+    });
+  }
+  return parts;
 }
 
 const endOf = (r: Range): number => (r.len === 0 ? Infinity : r.start + r.len - 1);
@@ -77,8 +94,9 @@ export class World {
     switch (op.op) {
       case 'lock':
       case 'set': {
-        const h = {
+        const h: Held = {
           owner: this.owner(op.slot, op.kind),
+          slot: op.slot,
           kind: op.kind,
           mode: op.mode,
           start: op.start,
@@ -105,11 +123,7 @@ export class World {
         const list = op.op === 'release' ? this.held[op.slot] : this.pathHeld;
         if (list.length === 0) return 'none';
         const [h] = list.splice(op.nth % list.length, 1);
-        // release() unlocks the FileLock's range through its fd: for POSIX that also
-        // removes whatever other locks of the process lie in that range. A lock by path
-        // then closes its fd; syslocks defers that close while POSIX locks of the
-        // process live on the file (lib/posix_registry.ts), so the close drops nothing.
-        this.file.unlock(h!.owner, h!.start, h!.end);
+        this.release(h!);
         return 'ok';
       }
       case 'change':
@@ -130,6 +144,34 @@ export class World {
   }
 
   /**
+   * release() unlocks only the bytes of its range that no other live FileLock of the
+   * same owner covers (native/lock_table.h, "restore"): for POSIX the owner is the
+   * process, for OFD the library tells owners apart by fd, so a lock through a dup()ed
+   * fd of the same description is not seen as the same owner (a gap docs/DESIGN.md
+   * names). Locks set with the primitives are not in the table. A lock by path then
+   * closes its fd; that close is deferred while POSIX locks of the process live on the
+   * file, so it drops nothing.
+   */
+  private release(h: Held): void {
+    const others = [...Object.values(this.held).flat(), ...this.pathHeld].filter(
+      (x) => x.kind === h.kind && x.owner === h.owner && (h.kind === 'posix' || x.slot === h.slot),
+    );
+    // Bytes that only shared locks of the owner cover go back to shared (an exclusive
+    // release over the owner's shared lock leaves it shared); bytes an exclusive one
+    // covers are left as the kernel has them; the rest is unlocked.
+    if (h.mode === 'exclusive') {
+      const exclusive = others.filter((x) => x.mode === 'exclusive');
+      for (const x of others) {
+        if (x.mode !== 'shared') continue;
+        const a = Math.max(x.start, h.start);
+        const b = Math.min(x.end, h.end);
+        if (a <= b) for (const [p, q] of subtract(a, b, exclusive)) this.file.set(h.owner, h.kind, 'shared', p, q);
+      }
+    }
+    for (const [a, b] of subtract(h.start, h.end, others)) this.file.unlock(h.owner, a, b);
+  }
+
+  /**
    * fcntl(2): "If a process closes any file descriptor referring to a file, then all
    * of the process's locks on that file are released, regardless of the file
    * descriptor(s) on which the locks were obtained." OFD locks "are only
@@ -137,6 +179,8 @@ export class World {
    * of being released on any close of the file."
    */
   private close(slot: Slot): void {
+    // The harness releases the slot's FileLocks before it closes the fd (agent.mjs).
+    for (const h of this.held[slot].splice(0)) this.release(h);
     this.file.dropOwner(ownerOf('posix', PROCESS_OF[slot], 0));
     const d = this.desc[slot];
     this.desc[slot] = this.nextDesc++;
