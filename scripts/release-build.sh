@@ -11,7 +11,8 @@
 #       libc++ statically, so the only NEEDED libraries are libc, libm, libpthread, libdl.
 #       The result is checked: no GLIBC_ symbol version above GLIBC_FLOOR, no GLIBCXX_ at all.
 #   linux-x64-musl, linux-arm64-musl    zig c++ -target <arch>-linux-musl (libc++ static).
-#   darwin-x64, darwin-arm64            zig c++ -target <arch>-macos.10.15 with
+#   darwin-x64, darwin-arm64            zig c++ -target <arch>-macos.11.0 (the oldest macOS
+#       whose SDK headers zig 0.11 ships) with
 #       `-undefined dynamic_lookup` (Node-API symbols come from the host, as with node-gyp
 #       on macOS). Built only: nothing here can run a Mach-O binary.
 #   win32-x64                           mingw-w64 (scripts/build-win.sh): Node-API imports
@@ -114,7 +115,7 @@ for t in "${TARGETS[@]}"; do
     linux-x64-musl) build_zig x86_64-linux-musl "$ROOT/prebuilds/linux-x64/syslocks.musl.node" ;;
     linux-arm64-musl) build_zig aarch64-linux-musl "$ROOT/prebuilds/linux-arm64/syslocks.musl.node" ;;
     darwin-x64)
-      build_zig x86_64-macos.10.15 "$ROOT/prebuilds/darwin-x64/syslocks.node" -Wl,-undefined,dynamic_lookup ;;
+      build_zig x86_64-macos.11.0 "$ROOT/prebuilds/darwin-x64/syslocks.node" -Wl,-undefined,dynamic_lookup ;;
     darwin-arm64)
       build_zig aarch64-macos.11.0 "$ROOT/prebuilds/darwin-arm64/syslocks.node" -Wl,-undefined,dynamic_lookup ;;
     win32-x64) bash "$ROOT/scripts/build-win.sh" ;;
