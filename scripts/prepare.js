@@ -44,4 +44,5 @@ if (result.status !== 0) {
   console.error(`syslocks: tsc failed (${result.error ? result.error.message : `exit ${result.status}`})`);
   process.exit(result.status || 1);
 }
-console.log('syslocks: built dist/ (tsc)');
+// stderr: `npm pack --json` runs this script and its stdout must stay JSON.
+console.error('syslocks: built dist/ (tsc)');
