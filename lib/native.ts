@@ -4,7 +4,8 @@
  * `prebuilds/<platform>-<arch>/`, then a local `build/Release` from node-gyp.
  * @internal
  */
-import bindings from 'bindings';
+import { join } from 'node:path';
+import { nativeLoadError, type LoadAttempt } from './load_error.js';
 
 /** Kind codes shared with native/lock_request.h. */
 export const KIND_CODE = { flock: 0, posix: 1, ofd: 2, windows: 3 } as const;
@@ -92,15 +93,29 @@ function libcTag(): string | undefined {
 }
 
 function load(): NativeBinding {
-  const explicit = process.env['SYSLOCKS_NATIVE'];
-  if (explicit) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(explicit) as NativeBinding;
-  }
   const platformArch = `${process.platform}-${process.arch}`;
-  const libc = libcTag();
-  const tagged = libc ? `syslocks.${libc}.node` : 'syslocks.node';
+  const attempt: LoadAttempt = {
+    platformArch,
+    libc: undefined,
+    explicit: undefined,
+    root: join(__dirname, '..'),
+    prebuilds: [],
+  };
+  // One try around everything: under Deno, reading the environment or process.report can be
+  // refused as well as the load itself, and the error must say which (lib/load_error.ts).
   try {
+    attempt.explicit = process.env['SYSLOCKS_NATIVE'] || undefined;
+    if (attempt.explicit) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(attempt.explicit) as NativeBinding;
+    }
+    const libc = (attempt.libc = libcTag());
+    const tagged = libc ? `syslocks.${libc}.node` : 'syslocks.node';
+    attempt.prebuilds = [...new Set([tagged, 'syslocks.node'])].map((name) => join('prebuilds', platformArch, name));
+    // Required here, inside the try: the bindings package reads process.env as it loads,
+    // which Deno refuses without --allow-env.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bindings = require('bindings') as typeof import('bindings');
     return bindings({
       bindings: 'syslocks.node',
       // bindings joins each entry, reading a name from these options when it has one.
@@ -114,15 +129,7 @@ function load(): NativeBinding {
       ],
     } as unknown as string) as NativeBinding;
   } catch (cause) {
-    const err = new Error(
-      `syslocks: no native binary loads for ${platformArch}${libc ? ` (${libc})` : ''}. ` +
-        `No prebuilt binary ships for this platform, or it failed to load, and no local build exists. ` +
-        `Build one with \`npm rebuild syslocks\` (needs python3, make and a C++ compiler), ` +
-        `or point SYSLOCKS_NATIVE at a syslocks.node.\n${(cause as Error).message}`,
-      { cause },
-    );
-    (err as NodeJS.ErrnoException).code = 'ERR_SYSLOCKS_NATIVE_MISSING';
-    throw err;
+    throw nativeLoadError(cause, attempt);
   }
 }
 

@@ -52,16 +52,20 @@ fi
 NAPIH="$WORK/napih-$NAPI_HEADERS_VERSION/package"
 
 # 3. import library for node.exe: the napi_* exports from node-api-headers' .def
-#    ("NAME NODE.EXE") plus the libuv symbols the addon calls (windows_locks.cc).
+#    ("NAME NODE.EXE") plus the libuv symbols the addon calls (windows_locks.cc), as a
+#    *delay-load* library: the imports are bound on first call, through
+#    native/win_delay_load_hook.cc, to the host executable whatever its name (a plain
+#    import library would make Windows look for a file named node.exe, so the addon would
+#    not load into Electron or a renamed node.exe).
 mkdir -p "$WORK/build"
 {
   cat "$NAPIH/def/node_api.def"
   echo  # the .def has no final newline
   echo "uv_get_osfhandle"
 } >"$WORK/build/node.def"
-$DLLTOOL -d "$WORK/build/node.def" -l "$WORK/build/libnode.a" -D node.exe
+$DLLTOOL -d "$WORK/build/node.def" --output-delaylib "$WORK/build/libnode-delay.a" -D node.exe
 
-# 4. the addon: a PE DLL importing node.exe, KERNEL32 and msvcrt only (libgcc and
+# 4. the addon: a PE DLL importing KERNEL32 and msvcrt, and node.exe delay-loaded (libgcc and
 #    libstdc++ linked statically, so nothing else must be shipped next to it).
 NAA="$(cd "$ROOT" && node -p "require('node-addon-api').include_dir")"
 [ -f "$ROOT/$NAA/napi.h" ] && NAA="$ROOT/$NAA"
@@ -73,8 +77,13 @@ t $CXX -std=c++17 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-cast-function-typ
   -I"$NAA" -I"$NAPIH/include" \
   "$ROOT/native/addon.cc" "$ROOT/native/waiter.cc" "$ROOT/native/waiter_pool.cc" "$ROOT/native/late_grant.cc" "$ROOT/native/platform_thread.cc" \
   "$ROOT/native/lock_table.cc" "$ROOT/native/channel.cc" "$ROOT/native/open_file.cc" \
-  "$ROOT/native/windows_locks.cc" \
+  "$ROOT/native/windows_locks.cc" "$ROOT/native/win_delay_load_hook.cc" \
   -shared -s -static-libgcc -static-libstdc++ \
-  -L"$WORK/build" -lnode \
+  -L"$WORK/build" -lnode-delay \
   -o "$OUT_DIR/syslocks.node"
+# The check that makes the above true: node.exe must appear only as a delay-load import.
+if x86_64-w64-mingw32-objdump -p "$OUT_DIR/syslocks.node" | grep -E -i -q "^[[:space:]]*DLL Name: node\.exe"; then
+  echo "[build-win] error: syslocks.node imports node.exe directly (not delay-loaded)" >&2
+  exit 1
+fi
 echo "[build-win] wrote $OUT_DIR/syslocks.node ($(stat -c %s "$OUT_DIR/syslocks.node") bytes)" >&2

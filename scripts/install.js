@@ -10,6 +10,9 @@
  *    lib/native.ts: `prebuilds/<platform>-<arch>/syslocks.<glibc|musl>.node` on Linux,
  *    then `prebuilds/<platform>-<arch>/syslocks.node`) loads in a child process: nothing
  *    is built.
+ * 0. The package's own dependencies are not installed (npm linked a source directory
+ *    without them, as npx does for a fresh clone) and it has no prebuilds: nothing can be
+ *    built; say so and succeed (see dependenciesMissing).
  * 3. Otherwise (no prebuild for this platform, or it does not load here, or
  *    `npm install --build-from-source`): `node-gyp rebuild`, with the node-gyp this
  *    package depends on. A failed build fails the install, with a message saying why.
@@ -104,7 +107,32 @@ function buildFromSource(reason) {
   return result.status || 1;
 }
 
+/**
+ * True when this package's own dependencies are not installed next to it. npm installs a
+ * package's dependencies before its install script runs, except when it links a source
+ * directory: `npx syslocks-lab` in a clone that has no node_modules yet links the clone
+ * into npx's cache and runs this script there. A failure would leave that cache entry
+ * broken for every later npx run (issue 11), and a build could not work anyway
+ * (node-addon-api's headers are missing), so the build is left to the clone's own
+ * `npm install`.
+ */
+function dependenciesMissing() {
+  try {
+    require.resolve('node-addon-api', { paths: [ROOT] });
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 function main() {
+  if (dependenciesMissing() && !fs.existsSync(path.join(ROOT, 'prebuilds'))) {
+    console.error(
+      `syslocks: the dependencies of ${ROOT} are not installed, so the native addon cannot be\n` +
+        '  built here; run `npm install` in that directory.',
+    );
+    return 0;
+  }
   const explicit = process.env.SYSLOCKS_NATIVE;
   if (explicit && fs.existsSync(explicit) && loads(path.resolve(explicit))) {
     log(`SYSLOCKS_NATIVE=${explicit} loads; nothing to build`);
