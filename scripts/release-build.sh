@@ -54,6 +54,11 @@ if [ "$need_zig" = 1 ]; then
   ZIG="$WORK/zig-$ZIG_VERSION/package/zig"
   chmod +x "$ZIG"
 fi
+# libuv's headers (waiter.cc wakes the JS thread with uv_async_send): the running Node's
+# own include dir, where node-gyp finds them too (npm's nodedir, else beside the binary).
+NODE_INC="$(npm config get nodedir 2>/dev/null)/include/node"
+[ -f "$NODE_INC/uv.h" ] || NODE_INC="$(dirname "$(dirname "$(node -p process.execPath)")")/include/node"
+[ -f "$NODE_INC/uv.h" ] || { echo "release-build: no uv.h under $NODE_INC" >&2; exit 1; }
 NAA="$(cd "$ROOT" && node -p "require('node-addon-api').include_dir")"
 [ -f "$ROOT/$NAA/napi.h" ] && NAA="$ROOT/$NAA"
 
@@ -69,7 +74,7 @@ SOURCES+=(native/posix_locks.cc)
 # source build.
 CFLAGS=(-std=c++17 -O2 -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter
   -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED
-  -DBUILDING_NODE_EXTENSION -I"$NAA" -I"$NAPIH")
+  -DBUILDING_NODE_EXTENSION -I"$NAA" -I"$NAPIH" -idirafter "$NODE_INC")
 
 # Highest symbol version of one family (GLIBC_, GLIBCXX_) a binary needs, or "none".
 max_version() { # <file> <prefix>
