@@ -71,7 +71,7 @@ NAA="$(cd "$ROOT" && node -p "require('node-addon-api').include_dir")"
 [ -f "$ROOT/$NAA/napi.h" ] && NAA="$ROOT/$NAA"
 mkdir -p "$OUT_DIR"
 t $CXX -std=c++17 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-cast-function-type \
-  -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
+  -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
   -DBUILDING_NODE_EXTENSION \
   -DNAPI_HAS_THREADS=0 \
   -I"$NAA" -I"$NAPIH/include" \

@@ -73,7 +73,7 @@ SOURCES+=(native/posix_locks.cc)
 # The defines and flags binding.gyp gives node-gyp, so a prebuild is the same code as a
 # source build.
 CFLAGS=(-std=c++17 -O2 -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter
-  -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED
+  -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED
   -DBUILDING_NODE_EXTENSION -I"$NAA" -I"$NAPIH" -idirafter "$NODE_INC")
 
 # Highest symbol version of one family (GLIBC_, GLIBCXX_) a binary needs, or "none".
