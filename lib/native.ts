@@ -60,6 +60,8 @@ export interface NativeBinding {
   waitCancel(id: number, abandon: boolean): number;
   /** The process's waiter threads: [live, parked]. */
   waiterThreads(): [number, number];
+  /** The linger of parked waiter threads in ms, set first when `ms` is given (tests). */
+  waiterLinger(ms?: number): number;
   queryLock(
     kind: number,
     fd: number,

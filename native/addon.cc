@@ -128,6 +128,15 @@ Napi::Value WaiterThreadsJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// waiterLinger([ms]) -> the linger of parked waiter threads, set first when given (tests).
+Napi::Value WaiterLingerJs(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsNumber()) {
+    int64_t ms = info[0].As<Napi::Number>().Int64Value();
+    if (ms >= 0) SetLingerMs(ms);
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(LingerMs()));
+}
+
 #ifndef _WIN32
 // interruptSignal() -> the signal that ends a kernel wait now (interrupt_signal.h).
 Napi::Value InterruptSignalJs(const Napi::CallbackInfo& info) {
@@ -284,6 +293,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("closeOwned", CloseOwnedJs);
 #endif
   fn("waiterThreads", WaiterThreadsJs);
+  fn("waiterLinger", WaiterLingerJs);
 
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("flock", KindCompiledIn(kKindFlock));

@@ -22,6 +22,8 @@ struct Pool {
   Slot* ended = nullptr;  // slots of ended threads, freed by the next AcquireSlot()
 };
 
+std::atomic<int64_t> g_linger_ms{kLingerMs};
+
 // Never destroyed: a thread may still be ending when the process exits.
 Pool& pool() {
   static Pool* p = new Pool();
@@ -90,7 +92,7 @@ void ThreadMain(void* arg) {
         EndLocked(p, s);
         return;
       }
-      int64_t left = parked_at + kLingerMs - MonotonicMs();
+      int64_t left = parked_at + g_linger_ms.load(std::memory_order_relaxed) - MonotonicMs();
       if (left <= 0) {
         s->mu.Unlock();
         {
@@ -118,7 +120,7 @@ void ThreadMain(void* arg) {
 
     s->mu.Lock();
     s->running = false;
-    bool self_release = true;
+    bool post = false;
     if (s->abandoned) {
       // Nobody waits for this result: undo a grant, close our reference, move on.
       if (r.code == 0) UndoAbandoned(s, req);
@@ -140,24 +142,32 @@ void ThreadMain(void* arg) {
         s->result = r;
         s->sync_done = true;
         s->cv.Signal();
-        self_release = false;  // the caller reads the result, then ReleaseSlot()
-      } else if (s->channel != nullptr) {
-        PostCompletion(s->channel, s->token, r);
+        // The caller reads the result, then ReleaseSlot() parks this thread.
+        s->channel = nullptr;
+        s->token = nullptr;
+        continue;
       }
+      post = s->channel != nullptr;
     }
+    s->sync = false;
+    // Park before the completion is posted, not after: the JS thread may run the
+    // callback (and start its next wait) before this thread is scheduled again, and
+    // that wait must find this thread parked rather than create another one. s->mu
+    // stays held, so a wait assigned meanwhile is seen at the top of the loop.
+    // Lock order s->mu -> pool mutex; nothing takes them the other way round.
+    bool parked;
+    {
+      ScopedLock hold(p.mu);
+      parked = ParkLocked(p, s);
+    }
+    if (post) PostCompletion(s->channel, s->token, r);
     s->channel = nullptr;
     s->token = nullptr;
-    if (self_release) {
-      s->sync = false;
+    if (!parked) {
       s->mu.Unlock();
-      {
-        ScopedLock hold(p.mu);
-        if (!ParkLocked(p, s)) {
-          EndLocked(p, s);
-          return;
-        }
-      }
-      s->mu.Lock();
+      ScopedLock hold(p.mu);
+      EndLocked(p, s);
+      return;
     }
   }
 }
@@ -251,6 +261,10 @@ int LiveThreads() {
   ScopedLock hold(pool().mu);
   return pool().live;
 }
+
+int64_t LingerMs() { return g_linger_ms.load(std::memory_order_relaxed); }
+
+void SetLingerMs(int64_t ms) { g_linger_ms.store(ms, std::memory_order_relaxed); }
 
 int IdleThreads() {
   ScopedLock hold(pool().mu);

@@ -19,7 +19,7 @@ namespace syslocks {
 
 // At most this many threads park for reuse (documented in docs/DESIGN.md).
 constexpr int kIdleThreads = 4;
-// A parked thread ends after this long without a wait.
+// A parked thread ends after this long without a wait (LingerMs(); tests may change it).
 constexpr int64_t kLingerMs = 500;
 // At most this many waiter threads per process; waits beyond poll instead.
 constexpr int kMaxThreads = 4096;
@@ -72,6 +72,10 @@ void PostCompletion(Channel* channel, void* token, const LockResult& r);
 // Counts, for tests and the bench: live waiter threads, parked ones.
 int LiveThreads();
 int IdleThreads();
+// The linger of parked threads; SetLingerMs() lets a test take thread reuse out of
+// the machine's timing (a loaded CI host can pause a test longer than kLingerMs).
+int64_t LingerMs();
+void SetLingerMs(int64_t ms);
 
 }  // namespace syslocks
 
