@@ -12,7 +12,8 @@
         "native/lock_table.cc",
         "native/channel.cc",
         "native/open_file.cc",
-        "native/platform_thread.cc"
+        "native/platform_thread.cc",
+        "native/held_ranges.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": [

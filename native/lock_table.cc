@@ -11,6 +11,7 @@
 #endif
 
 #include "errors.h"
+#include "held_ranges.h"
 #include "platform_thread.h"
 
 namespace syslocks {
@@ -146,10 +147,27 @@ LockResult Restore(Table& t, const LockRequest& req, const FileId& file, bool af
       segs.push_back({cuts[i], cuts[i + 1], want});
     }
   }
+  // After a release, only bytes the owner still holds are converted: what the table
+  // remembers may have been dropped meanwhile (held_ranges.h), and a release only ever
+  // gives up, it never takes a lock. After a late grant the kernel holds all of req.
+  std::vector<HeldRange> held;
+  bool held_known = false;
   for (const Seg& g : segs) {
     if (g.want < 0) continue;
     const bool change = after_release ? g.want < req.type : g.want != req.type;
-    if (change) note(SetRange(req, g.a, g.b, g.want));
+    if (!change) continue;
+    if (!after_release) {
+      note(SetRange(req, g.a, g.b, g.want));
+      continue;
+    }
+    if (!held_known) {
+      held_known = true;
+      if (!OwnerHeldRanges(req, file.dev, file.ino, &held)) held.assign(1, HeldRange{0, kToEof});
+    }
+    for (const HeldRange& h : held) {
+      const int64_t a = std::max(g.a, h.start), b = std::min(g.b, h.end);
+      if (a < b) note(SetRange(req, a, b, g.want));
+    }
   }
   for (const Seg& g : segs) {
     if (g.want < 0) note(SetRange(req, g.a, g.b, kTypeUnlock));

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fcntlLockSync, flockSync, getLock, tryLock, type LockKind } from '../dist/index.js';
-import { fdCount, processAgent, useTempFiles } from './helpers.js';
+import { fdCount, processAgent, procLocks, useTempFiles } from './helpers.js';
 import { outsideTry } from './python.js';
 
 const temp = useTempFiles();
@@ -133,6 +133,45 @@ describe('deferred closes stay bounded while a POSIX lock lives', () => {
     held.release();
     expect(fdCount()).toBeLessThanOrEqual(before - 1);
     expect(outsideTry(a, 'fcntl', 'exclusive', 0, 10)).toBe('free');
+  });
+});
+
+describe('a release only ever gives up', () => {
+  // Two POSIX FileLocks of this process, then a close of a third fd of the file, which
+  // drops every POSIX lock of the process (fcntl(2)). Releasing the exclusive one must
+  // not take the shared one's bytes back (the lock table remembers them, the kernel
+  // does not): 0.1.0's restore re-set them, and failed with EAGAIN once another
+  // process had taken them.
+  it('after a close of another fd dropped the locks, release() takes no bytes back', () => {
+    const a = temp();
+    const fd = openSync(a, 'r+');
+    const other = openSync(a, 'r');
+    const exclusive = tryLock(fd, { kind: 'posix', range: { start: 0, length: 1 } })!;
+    const shared = tryLock(fd, { kind: 'posix', mode: 'shared' })!;
+    // fcntl(2): the shared request converts the process's exclusive byte: READ 0 EOF.
+    expect(procLocks(a).map((e) => [e.pid, e.access, e.start, e.end])).toEqual([[process.pid, 'READ', '0', 'EOF']]);
+    closeSync(other); // drops both, as the kernel documents
+    expect(procLocks(a)).toEqual([]);
+    exclusive.release();
+    expect(procLocks(a)).toEqual([]); // not READ 0 0: the shared lock was not re-taken
+    expect(outsideTry(a, 'fcntl', 'exclusive', 0, 0)).toBe('free');
+    shared.release();
+    closeSync(fd);
+  });
+
+  it('... and does not fail when another process took those bytes meanwhile', async () => {
+    const a = temp();
+    const fd = openSync(a, 'r+');
+    const other = openSync(a, 'r');
+    const exclusive = tryLock(fd, { kind: 'posix', range: { start: 0, length: 1 } })!;
+    const shared = tryLock(fd, { kind: 'posix', mode: 'shared' })!;
+    closeSync(other);
+    const agent = await processAgent();
+    await agent.ok('tryLock', { path: a, options: { kind: 'posix', range: { start: 0, length: 1 } } });
+    expect(() => exclusive.release()).not.toThrow(); // 0.1.0: EAGAIN from the restore
+    expect(procLocks(a).map((e) => [e.pid, e.access])).toEqual([[agent.pid, 'WRITE']]);
+    shared.release();
+    closeSync(fd);
   });
 });
 

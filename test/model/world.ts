@@ -159,13 +159,24 @@ export class World {
     // Bytes that only shared locks of the owner cover go back to shared (an exclusive
     // release over the owner's shared lock leaves it shared); bytes an exclusive one
     // covers are left as the kernel has them; the rest is unlocked.
+    // A release only ever gives up: it converts bytes the owner holds at that moment
+    // and never takes bytes back that a close of another fd (POSIX) or a primitive
+    // unlock dropped meanwhile (native/held_ranges.h).
     if (h.mode === 'exclusive') {
       const exclusive = others.filter((x) => x.mode === 'exclusive');
+      const held = this.file.of(h.owner);
       for (const x of others) {
         if (x.mode !== 'shared') continue;
         const a = Math.max(x.start, h.start);
         const b = Math.min(x.end, h.end);
-        if (a <= b) for (const [p, q] of subtract(a, b, exclusive)) this.file.set(h.owner, h.kind, 'shared', p, q);
+        if (a > b) continue;
+        for (const [p, q] of subtract(a, b, exclusive)) {
+          for (const l of held) {
+            const from = Math.max(p, l.start);
+            const to = Math.min(q, l.end);
+            if (from <= to) this.file.set(h.owner, h.kind, 'shared', from, to);
+          }
+        }
       }
     }
     for (const [a, b] of subtract(h.start, h.end, others)) this.file.unlock(h.owner, a, b);
