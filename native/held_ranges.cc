@@ -45,7 +45,8 @@ bool ReadProc(const char* path, std::vector<char>* buf) {
 }
 
 // One lock line, in the format of fs/locks.c lock_get_status():
-//   "<id>: [-> ]<POSIX|OFDLCK|FLOCK|...> <ADVISORY|...> <READ|WRITE> <pid> <maj>:<min>:<ino> <start> <end|EOF>"
+//   "<id>: [-> ]<POSIX|OFDLCK|FLOCK|...> <ADVISORY|...> <READ|WRITE> <pid> <maj>:<min>:<ino>
+//   <start> <end|EOF>"
 struct Line {
   bool waiting = false;
   char kind[16] = {0};
@@ -67,8 +68,8 @@ bool ParseLine(const char* p, Line* out) {
   char mand[16], type[16], last[32];
   unsigned long long ino = 0;
   long long start = 0;
-  if (sscanf(p, "%15s %15s %15s %ld %x:%x:%llu %lld %31s", out->kind, mand, type, &out->pid, &out->maj,
-             &out->min, &ino, &start, last) != 9) {
+  if (sscanf(p, "%15s %15s %15s %ld %x:%x:%llu %lld %31s", out->kind, mand, type, &out->pid,
+             &out->maj, &out->min, &ino, &start, last) != 9) {
     return false;
   }
   out->ino = ino;
@@ -79,7 +80,8 @@ bool ParseLine(const char* p, Line* out) {
 
 }  // namespace
 
-bool OwnerHeldRanges(const LockRequest& req, uint64_t dev, uint64_t ino, std::vector<HeldRange>* out) {
+bool OwnerHeldRanges(const LockRequest& req, uint64_t dev, uint64_t ino,
+                     std::vector<HeldRange>* out) {
   out->clear();
   const bool posix = req.kind == kKindPosix;
   const char* want = posix ? "POSIX" : req.kind == kKindOfd ? "OFDLCK" : "FLOCK";
@@ -103,8 +105,8 @@ bool OwnerHeldRanges(const LockRequest& req, uint64_t dev, uint64_t ino, std::ve
     const char* text = line;
     if (!posix) text = strncmp(line, "lock:", 5) == 0 ? line + 5 : nullptr;
     Line l;
-    if (text != nullptr && ParseLine(text, &l) && !l.waiting && strcmp(l.kind, want) == 0 && l.ino == ino &&
-        (!posix || l.pid == self)) {
+    if (text != nullptr && ParseLine(text, &l) && !l.waiting && strcmp(l.kind, want) == 0 &&
+        l.ino == ino && (!posix || l.pid == self)) {
       if (makedev(l.maj, l.min) == dev) dev_seen = true;
       mine.push_back(l);
     }

@@ -29,7 +29,8 @@ struct HeldRange {
 // locks of req.fd's open file description (/proc/self/fdinfo/FD "lock:" lines, which
 // list the locks whose file is that description). Returns false when the kernel
 // cannot say (not Linux, /proc not mounted): callers then keep their old behaviour.
-bool OwnerHeldRanges(const LockRequest& req, uint64_t dev, uint64_t ino, std::vector<HeldRange>* out);
+bool OwnerHeldRanges(const LockRequest& req, uint64_t dev, uint64_t ino,
+                     std::vector<HeldRange>* out);
 
 }  // namespace syslocks
 

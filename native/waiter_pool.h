@@ -45,7 +45,7 @@ struct Slot {
   bool retire = false;  // end the thread instead of parking
   // Abandoned wait (see waiter.h): the thread undoes a late grant on its own.
   bool abandoned = false;
-  int undo_fd = -1;  // flock/OFD: a dup of the fd (same open file description)
+  int undo_fd = -1;             // flock/OFD: a dup of the fd (same open file description)
   bool check_identity = false;  // POSIX: undo only if fd still names dev/ino
   uint64_t dev = 0, ino = 0;
 
