@@ -140,10 +140,20 @@ function superblockDev(file: FileRef): string | undefined {
 /** @internal Entries of /proc/locks on the given file (an fd or path helps on btrfs). */
 export function procLocksOn(file: FileRef): ProcLock[] {
   const dev = devString(file.st);
-  const sameIno: ProcLock[] = [];
-  for (const line of readFileSync('/proc/locks', 'latin1').split('\n')) {
-    const l = parseLockLine(line);
-    if (l && l.ino === file.st.ino) sameIno.push(l);
+  // A /proc seq_file gives at most a page per read(2) and restarts each read at a
+  // position in the kernel's list, so while other processes lock and unlock, a long
+  // /proc/locks can repeat or skip a line: read until two reads agree on this inode.
+  const read = (): ProcLock[] =>
+    readFileSync('/proc/locks', 'latin1')
+      .split('\n')
+      .map(parseLockLine)
+      .filter((l): l is ProcLock => l !== null && l.ino === file.st.ino);
+  const keys = (ls: ProcLock[]): string => ls.map((l) => `${l.waiting}${l.key}`).join('\n');
+  let sameIno = read();
+  for (let i = 0; i < 8; i++) {
+    const again = read();
+    if (keys(again) === keys(sameIno)) break;
+    sameIno = again;
   }
   // Only when some line on this inode number prints another device is the mount asked
   // (btrfs; or the same inode number on another filesystem, which this then drops).

@@ -78,10 +78,8 @@ bool ParseLine(const char* p, Line* out) {
   return true;
 }
 
-}  // namespace
-
-bool OwnerHeldRanges(const LockRequest& req, uint64_t dev, uint64_t ino,
-                     std::vector<HeldRange>* out) {
+// One read of the owner's ranges; false when the file cannot be read.
+bool ReadOnce(const LockRequest& req, uint64_t dev, uint64_t ino, std::vector<HeldRange>* out) {
   out->clear();
   const bool posix = req.kind == kKindPosix;
   const char* want = posix ? "POSIX" : req.kind == kKindOfd ? "OFDLCK" : "FLOCK";
@@ -115,6 +113,32 @@ bool OwnerHeldRanges(const LockRequest& req, uint64_t dev, uint64_t ino,
   for (const Line& l : mine) {
     if (dev_seen && makedev(l.maj, l.min) != dev) continue;
     out->push_back({l.start, l.end});
+  }
+  return true;
+}
+
+bool Same(const std::vector<HeldRange>& a, const std::vector<HeldRange>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (a[i].start != b[i].start || a[i].end != b[i].end) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool OwnerHeldRanges(const LockRequest& req, uint64_t dev, uint64_t ino,
+                     std::vector<HeldRange>* out) {
+  // A /proc seq_file hands out at most a page per read(2) and restarts each read at a
+  // position in the kernel's list, so while other processes lock and unlock, a long
+  // /proc/locks can repeat or skip a line. Two equal reads in a row are a consistent
+  // view of our own locks (only we change them, under the table's mutex).
+  if (!ReadOnce(req, dev, ino, out)) return false;
+  std::vector<HeldRange> again;
+  for (int i = 0; i < 8; i++) {
+    if (!ReadOnce(req, dev, ino, &again)) return false;
+    if (Same(*out, again)) return true;
+    out->swap(again);
   }
   return true;
 }

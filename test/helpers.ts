@@ -166,6 +166,18 @@ export interface ProcLocksEntry {
 
 /** /proc/locks entries on `file`. */
 export function procLocks(file: string): ProcLocksEntry[] {
+  // /proc/locks comes a page per read(2), each read restarting at a position in a list
+  // other test files change meanwhile: read until two reads agree on this file.
+  let last = procLocksOnce(file);
+  for (let i = 0; i < 20; i++) {
+    const again = procLocksOnce(file);
+    if (JSON.stringify(again) === JSON.stringify(last)) return again;
+    last = again;
+  }
+  return last;
+}
+
+function procLocksOnce(file: string): ProcLocksEntry[] {
   const ino = statSync(file).ino;
   const out: ProcLocksEntry[] = [];
   for (const line of readFileSync('/proc/locks', 'utf8').split('\n')) {

@@ -112,6 +112,23 @@ function parse(text: string, id: string): KernelLock[] {
   return out;
 }
 
+/**
+ * The file's lines, read until two reads agree. A /proc seq_file hands out at most a
+ * page per read(2) and starts each read at a position in the kernel's list, so while
+ * other processes on the host lock and unlock (a shared CI machine), a long
+ * /proc/locks can show a line twice or skip one. Two equal reads in a row are a
+ * consistent view of this file's locks, which only the agents change.
+ */
+function stableParse(path: string, id: string): KernelLock[] {
+  let last = parse(readProc(path), id);
+  for (let i = 0; i < 20; i++) {
+    const next = parse(readProc(path), id);
+    if (JSON.stringify(next) === JSON.stringify(last)) return next;
+    last = next;
+  }
+  return last;
+}
+
 const procBuf = Buffer.alloc(1 << 20);
 
 /**
@@ -238,13 +255,13 @@ export class Real {
 
   /** Every lock on the file, from /proc/locks. */
   procLocks(): KernelLock[] {
-    return parse(readProc('/proc/locks'), this.id);
+    return stableParse('/proc/locks', this.id);
   }
 
   /** The locks held through a slot's open file description, from its fdinfo "lock:" lines. */
   fdinfoLocks(slot: Slot): KernelLock[] {
     const pid = this.pids[PROCESS_OF[slot]];
-    return parse(readProc(`/proc/${pid}/fdinfo/${this.fds[slot]}`), this.id);
+    return stableParse(`/proc/${pid}/fdinfo/${this.fds[slot]}`, this.id);
   }
 
   async stop(): Promise<void> {
