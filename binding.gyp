@@ -12,7 +12,6 @@
         "native/lock_table.cc",
         "native/channel.cc",
         "native/open_file.cc",
-        "native/platform_thread.cc",
         "native/held_ranges.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
@@ -30,10 +29,10 @@
       },
       "conditions": [
         ["OS=='win'", {
-          "sources": ["native/windows_locks.cc"],
+          "sources": ["native/windows_locks.cc", "native/platform_thread_win.cc"],
           "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 0, "AdditionalOptions": ["/std:c++17"] } }
         }, {
-          "sources": ["native/posix_locks.cc"]
+          "sources": ["native/posix_locks.cc", "native/platform_thread_posix.cc"]
         }],
         ["OS=='linux'", {
           "defines": ["_GNU_SOURCE", "_FILE_OFFSET_BITS=64"]

@@ -13,7 +13,7 @@
 // the wait would then restart instead of ending). InterruptSignalUsable()
 // (platform_thread.h) notices it before each interrupt and moves to the next free
 // realtime signal; the choice, handler, mask and pthread_kill live in
-// platform_thread.cc.
+// platform_thread_posix.cc.
 #ifndef SYSLOCKS_INTERRUPT_SIGNAL_H_
 #define SYSLOCKS_INTERRUPT_SIGNAL_H_
 

@@ -75,7 +75,7 @@ t $CXX -std=c++17 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-cast-function-typ
   -DBUILDING_NODE_EXTENSION \
   -DNAPI_HAS_THREADS=0 \
   -I"$NAA" -I"$NAPIH/include" \
-  "$ROOT/native/addon.cc" "$ROOT/native/waiter.cc" "$ROOT/native/waiter_pool.cc" "$ROOT/native/late_grant.cc" "$ROOT/native/platform_thread.cc" \
+  "$ROOT/native/addon.cc" "$ROOT/native/waiter.cc" "$ROOT/native/waiter_pool.cc" "$ROOT/native/late_grant.cc" "$ROOT/native/platform_thread_win.cc" \
   "$ROOT/native/lock_table.cc" "$ROOT/native/channel.cc" "$ROOT/native/open_file.cc" "$ROOT/native/held_ranges.cc" \
   "$ROOT/native/windows_locks.cc" "$ROOT/native/win_delay_load_hook.cc" \
   -shared -s -static-libgcc -static-libstdc++ \

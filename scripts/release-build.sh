@@ -69,7 +69,7 @@ mapfile -t SOURCES < <(node -e '
   const list = gyp.match(/"sources":\s*\[([^\]]*)\]/)[1];
   for (const m of list.matchAll(/"([^"]+\.cc)"/g)) console.log(m[1]);
 ' "$ROOT/binding.gyp")
-SOURCES+=(native/posix_locks.cc)
+SOURCES+=(native/posix_locks.cc native/platform_thread_posix.cc)
 # The defines and flags binding.gyp gives node-gyp, so a prebuild is the same code as a
 # source build.
 CFLAGS=(-std=c++17 -O2 -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter

@@ -1,10 +1,5 @@
-// platform_thread.cc - pthreads and Win32 implementations of platform_thread.h, and
-// the interrupt signal (choice, handler, mask, pthread_kill) on POSIX.
-#include "platform_thread.h"
-
-#include "interrupt_signal.h"
-
-#ifndef _WIN32
+// platform_thread_posix.cc - the pthreads implementation of platform_thread.h, and
+// the interrupt signal (choice, handler, mask, pthread_kill).
 #include <errno.h>
 #include <string.h>
 #if defined(__linux__)
@@ -12,56 +7,11 @@
 #endif
 
 #include <atomic>
-#endif
+
+#include "interrupt_signal.h"
+#include "platform_thread.h"
 
 namespace syslocks {
-
-#ifdef _WIN32
-
-Mutex::Mutex() { InitializeSRWLock(&lock_); }
-Mutex::~Mutex() = default;
-void Mutex::Lock() { AcquireSRWLockExclusive(&lock_); }
-void Mutex::Unlock() { ReleaseSRWLockExclusive(&lock_); }
-
-CondVar::CondVar() { InitializeConditionVariable(&cv_); }
-CondVar::~CondVar() = default;
-void CondVar::Signal() { WakeAllConditionVariable(&cv_); }
-void CondVar::WaitFor(Mutex& m, int64_t ms) {
-  // SleepConditionVariableSRW: "If the timeout interval elapses, the function
-  // re-acquires the lock and returns zero"; callers loop on their own predicate.
-  SleepConditionVariableSRW(&cv_, &m.lock_, ms < 0 ? 0 : static_cast<DWORD>(ms), 0);
-}
-
-DWORD WINAPI Thread::Main(LPVOID self) {
-  auto* t = static_cast<Thread*>(self);
-  t->entry_(t->arg_);
-  return 0;
-}
-
-int Thread::Start(Entry entry, void* arg) {
-  entry_ = entry;
-  arg_ = arg;
-  // CreateThread: with STACK_SIZE_PARAM_IS_A_RESERVATION "the dwStackSize parameter
-  // specifies the initial reserve size of the stack". Windows delivers no signals to
-  // threads, so there is no mask to set.
-  HANDLE h = CreateThread(nullptr, kThreadStackBytes, Main, this,
-                          STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
-  if (h == nullptr) return static_cast<int>(GetLastError());
-  // Detached: CloseHandle on a thread handle "does not terminate the associated thread".
-  CloseHandle(h);
-  return 0;
-}
-
-void Thread::Interrupt() {}
-
-void PrepareWaiterSupport() {}
-bool InterruptSignalUsable() { return true; }
-void ThreadInterruptible(int*) {}
-
-int64_t MonotonicMs() { return static_cast<int64_t>(GetTickCount64()); }
-void SleepMs(int64_t ms) { Sleep(static_cast<DWORD>(ms)); }
-
-#else  // POSIX
 
 Mutex::Mutex() { pthread_mutex_init(&lock_, nullptr); }
 Mutex::~Mutex() { pthread_mutex_destroy(&lock_); }
@@ -250,7 +200,5 @@ void SleepMs(int64_t ms) {
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
   }
 }
-
-#endif
 
 }  // namespace syslocks
