@@ -2,7 +2,7 @@
  * Baseline for bench/run.mjs, part 1: the raw syscalls of an uncontended
  * exclusive lock + unlock pair, in a tight C loop on one fd.
  *
- *   uncontended <flock|posix|ofd> <path> <pairs> <repetitions>
+ *   uncontended <flock|posix|ofd> <path> <pairs> <repetitions> [identity]
  *
  * Prints one line per repetition: the nanoseconds per pair (CLOCK_MONOTONIC).
  * The calls are exactly the ones syslocks makes on its fast path:
@@ -10,6 +10,9 @@
  *   posix: fcntl(fd, F_SETLK, F_WRLCK) + fcntl(fd, F_SETLK, F_UNLCK)
  *   ofd:   fcntl(fd, F_OFD_SETLK, F_WRLCK) + fcntl(fd, F_OFD_SETLK, F_UNLCK)
  * (whole file: l_whence SEEK_SET, l_start 0, l_len 0).
+ * With "identity", each pair also makes the two fstat(2) calls of a FileLock (its
+ * file's identity, recorded at the grant and checked before the unlock): the syscall
+ * floor of tryLock + release (docs/DESIGN.md, "Ownership, identity and teardown").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,13 +43,15 @@ static int set_fcntl(int fd, int cmd, short type) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s <flock|posix|ofd> <path> <pairs> <repetitions>\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: %s <flock|posix|ofd> <path> <pairs> <repetitions> [identity]\n", argv[0]);
     return 2;
   }
   const char *kind = argv[1];
   long pairs = atol(argv[3]);
   int reps = atoi(argv[4]);
+  int identity = argc == 6 && strcmp(argv[5], "identity") == 0;
+  struct stat st;
   int fd = open(argv[2], O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) {
     perror("open");
@@ -65,7 +71,8 @@ int main(int argc, char **argv) {
   for (int r = 0; r < reps; r++) {
     long long t0 = now_ns();
     for (long i = 0; i < pairs; i++) {
-      int a, b;
+      int a, b, c = 0, d = 0;
+      if (identity) c = fstat(fd, &st);
       if (k == 0) {
         a = flock(fd, LOCK_EX | LOCK_NB);
         b = flock(fd, LOCK_UN);
@@ -80,7 +87,8 @@ int main(int argc, char **argv) {
         a = b = -1;
 #endif
       }
-      if (a != 0 || b != 0) {
+      if (identity) d = fstat(fd, &st);
+      if (a != 0 || b != 0 || c != 0 || d != 0) {
         fprintf(stderr, "%s: lock/unlock failed: %s\n", kind, strerror(errno));
         return 1;
       }

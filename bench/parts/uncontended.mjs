@@ -52,6 +52,15 @@ export async function run(ctx) {
           return Number(r.stdout.trim());
         },
       ]);
+      list.push([
+        'c-identity',
+        `${cLabel} + 2 fstat (a FileLock's syscalls)`,
+        async (fd, path) => {
+          const r = spawnSync(cBin.uncontended, [kind, path, String(C_PAIRS), '1', 'identity'], { encoding: 'utf8' });
+          if (r.status !== 0) throw new Error(`uncontended ${kind} identity: ${r.stderr}`);
+          return Number(r.stdout.trim());
+        },
+      ]);
     }
     if (native?.trySetLock) {
       list.push([
@@ -269,6 +278,10 @@ export async function run(ctx) {
       return `${k} ${fmt(get(k, 'tryLock') - prim)} / ${fmt(get(k, 'lock') - prim)}`;
     });
     console.log(`   FileLock layer over the sync primitive pair, tryLock / await lock (ns): ${parts.join(', ')}`);
+    // A FileLock's identity check is two fstat(2) calls per pair: the C loop with them
+    // is tryLock + release's own floor, so this ratio is what the JS layer costs.
+    const floor = KINDS.map((k) => `${k} ${fmt(get(k, 'tryLock') / get(k, 'c-identity'), 2)}x`);
+    console.log(`   tryLock + release over its syscall floor (C pair + 2 fstat): ${floor.join(', ')}`);
   }
 
   return { json: part1, rows: rows1 };
