@@ -42,12 +42,13 @@ static int set_fcntl(int fd, int cmd, short type) {
   return fcntl(fd, cmd, &fl);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 5 && argc != 6) {
-    fprintf(stderr, "usage: %s <flock|posix|ofd> <path> <pairs> <repetitions> [identity]\n", argv[0]);
+    fprintf(stderr, "usage: %s <flock|posix|ofd> <path> <pairs> <repetitions> [identity]\n",
+            argv[0]);
     return 2;
   }
-  const char *kind = argv[1];
+  const char* kind = argv[1];
   long pairs = atol(argv[3]);
   int reps = atoi(argv[4]);
   int identity = argc == 6 && strcmp(argv[5], "identity") == 0;
@@ -57,7 +58,10 @@ int main(int argc, char **argv) {
     perror("open");
     return 1;
   }
-  int k = strcmp(kind, "flock") == 0 ? 0 : strcmp(kind, "posix") == 0 ? 1 : strcmp(kind, "ofd") == 0 ? 2 : -1;
+  int k = strcmp(kind, "flock") == 0   ? 0
+          : strcmp(kind, "posix") == 0 ? 1
+          : strcmp(kind, "ofd") == 0   ? 2
+                                       : -1;
   if (k < 0) {
     fprintf(stderr, "unknown kind %s\n", kind);
     return 2;
