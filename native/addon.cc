@@ -20,6 +20,8 @@
 #include "waiter_pool.h"
 
 #ifndef _WIN32
+#include <dlfcn.h>
+
 #include "interrupt_signal.h"
 #endif
 
@@ -268,9 +270,32 @@ void Cleanup(void* arg) {
   delete state;
 }
 
+// Keeps this library loaded until the process ends. Node.js unloads an addon with the
+// last environment that loaded it (a worker that alone used it), but the thread of an
+// abandoned wait (waiter.h) may still sit in the kernel and return into this code after
+// that: the process died with SIGSEGV when the lock came free. (zig-built libraries also
+// leave their static destructors to run at exit, after the unmap: ziglang/zig#17908.)
+// dlopen(3): RTLD_NOLOAD "can be used to promote the flags on a shared object that is
+// already loaded", RTLD_NODELETE "Do not unload the shared object during dlclose()".
+// GetModuleHandleExW: with GET_MODULE_HANDLE_EX_FLAG_PIN "the module stays loaded until
+// the process is terminated, no matter how many times FreeLibrary is called".
+void PinLibrary() {
+#ifdef _WIN32
+  HMODULE self = nullptr;
+  GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                     reinterpret_cast<LPCWSTR>(&PinLibrary), &self);
+#else
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&PinLibrary), &info) != 0 && info.dli_fname != nullptr) {
+    dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);  // never closed
+  }
+#endif
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  PinLibrary();
   auto* state = new AddonState(env);
   napi_add_env_cleanup_hook(env, Cleanup, state);
 

@@ -68,6 +68,25 @@ namespace {
 
 napi_value Noop(napi_env, napi_callback_info) { return nullptr; }
 
+// Deno (globalThis.Deno.version.deno is a string). Its Node-API runs environment cleanup
+// hooks with no V8 HandleScope open (ext/napi/lib.rs, NapiState::drop) and its
+// napi_open_handle_scope opens none, so a Node-API call that makes a handle there aborts
+// the process: "Cannot create a handle without a HandleScope". Its napi_async_destroy
+// makes handles (it calls the async_hooks destroy function), so an async context made
+// there could never be freed at teardown; and its napi_open_callback_scope takes a null
+// context (node_api.rs: "async_id = 0"), which Node.js's does not.
+bool HostIsDeno(napi_env env) {
+  napi_value global, deno, version, name;
+  napi_valuetype type = napi_undefined;
+  return napi_get_global(env, &global) == napi_ok &&
+         napi_get_named_property(env, global, "Deno", &deno) == napi_ok &&
+         napi_typeof(env, deno, &type) == napi_ok && type == napi_object &&
+         napi_get_named_property(env, deno, "version", &version) == napi_ok &&
+         napi_typeof(env, version, &type) == napi_ok && type == napi_object &&
+         napi_get_named_property(env, version, "deno", &name) == napi_ok &&
+         napi_typeof(env, name, &type) == napi_ok && type == napi_string;
+}
+
 #ifdef _WIN32
 void CallJs(napi_env env, napi_value, void* context, void*) {
   // env is null when the function is torn down with entries still queued.
@@ -134,7 +153,9 @@ WaitRegistry::WaitRegistry(napi_env env) : env_(env) {
   channel_ = ch;
   // Unref'd while nothing waits, so an idle addon never keeps the process alive.
   if (channel_ != nullptr) KeepAlive(env, channel_, false);
-  napi_async_init(env, nullptr, name, &async_context_);
+  // The callback scope's async context (Drain). Not under Deno, which needs none and
+  // could not destroy it in Shutdown() (HostIsDeno()).
+  if (!HostIsDeno(env)) napi_async_init(env, nullptr, name, &async_context_);
   napi_value probe;
   if (napi_create_function(env, "syslocksProbe", NAPI_AUTO_LENGTH, Noop, nullptr, &probe) ==
       napi_ok) {
@@ -196,6 +217,16 @@ void WaitRegistry::Drain() {
     list = next;
   }
   if (fifo == nullptr) return;
+  if (shut_down_) {
+    // Teardown (Shutdown(), from a cleanup hook): no callback runs, so no handle is
+    // made; Deno runs cleanup hooks outside any HandleScope (HostIsDeno()).
+    while (fifo != nullptr) {
+      Wait* next = fifo->next;
+      Finish(fifo, false);
+      fifo = next;
+    }
+    return;
+  }
   napi_handle_scope scope;
   napi_open_handle_scope(env_, &scope);
   // One callback scope around every completion of this wake-up: its close runs the
@@ -203,13 +234,15 @@ void WaitRegistry::Drain() {
   // Node itself would. Windows: the thread-safe function's call already has one.
   napi_callback_scope cb_scope = nullptr;
 #ifndef _WIN32
-  napi_value resource;
-  napi_create_object(env_, &resource);
-  if (!shut_down_) napi_open_callback_scope(env_, resource, async_context_, &cb_scope);
+  if (async_context_ != nullptr) {
+    napi_value resource;
+    napi_create_object(env_, &resource);
+    napi_open_callback_scope(env_, resource, async_context_, &cb_scope);
+  }
 #endif
   while (fifo != nullptr) {
     Wait* next = fifo->next;
-    Finish(fifo, !shut_down_);
+    Finish(fifo, true);
     fifo = next;
   }
   if (cb_scope != nullptr) napi_close_callback_scope(env_, cb_scope);

@@ -62,14 +62,18 @@ NODE_INC="$(npm config get nodedir 2>/dev/null)/include/node"
 NAA="$(cd "$ROOT" && node -p "require('node-addon-api').include_dir")"
 [ -f "$ROOT/$NAA/napi.h" ] && NAA="$ROOT/$NAA"
 
-# binding.gyp's common sources plus the POSIX file, read from binding.gyp so a new source
-# file cannot be left out of the prebuilds.
+# binding.gyp's sources for a POSIX build: the common list plus the else-branch of its
+# OS=='win' condition, read from binding.gyp (a gyp file is JSON plus # comments), so a
+# source file added there cannot be left out of the prebuilds.
 mapfile -t SOURCES < <(node -e '
-  const gyp = require("fs").readFileSync(process.argv[1], "utf8");
-  const list = gyp.match(/"sources":\s*\[([^\]]*)\]/)[1];
-  for (const m of list.matchAll(/"([^"]+\.cc)"/g)) console.log(m[1]);
+  const text = require("fs").readFileSync(process.argv[1], "utf8").replace(/^\s*#.*$/gm, "");
+  const target = JSON.parse(text).targets[0];
+  const posix = (target.conditions || [])
+    .filter((c) => c[0] === "OS==\x27win\x27" && c[2])
+    .flatMap((c) => c[2].sources || []);
+  for (const f of [...target.sources, ...posix]) console.log(f);
 ' "$ROOT/binding.gyp")
-SOURCES+=(native/posix_locks.cc native/platform_thread_posix.cc)
+[ ${#SOURCES[@]} -gt 0 ] || { echo "release-build: no sources read from binding.gyp" >&2; exit 1; }
 # The defines and flags binding.gyp gives node-gyp, so a prebuild is the same code as a
 # source build.
 CFLAGS=(-std=c++17 -O2 -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter
@@ -105,6 +109,16 @@ build_zig() { # <zig target> <out file> [extra flags...]
   local s=$SECONDS
   (cd "$ROOT" && "$ZIG" c++ -target "$target" "${CFLAGS[@]}" "${defs[@]}" -shared -s "$@" \
     "${SOURCES[@]}" -o "$out.tmp")
+  # A shared object links with undefined symbols; one of the addon's own (a source file
+  # left out) would only fail at load time. The host provides napi_*/uv_*, libc the rest.
+  local own=""
+  [[ $target == *linux* ]] && own="$(nm -D --undefined-only "$out.tmp" | grep 'syslocks' || true)"
+  if [ -n "$own" ]; then
+    log "error: $target leaves the addon's own symbols undefined (a source file missing?):"
+    echo "$own" | head -5 >&2
+    rm -f "$out.tmp"
+    return 1
+  fi
   mv "$out.tmp" "$out"
   log "$target -> ${out#"$ROOT"/} ($(stat -c %s "$out") bytes, $((SECONDS - s)) s)"
 }

@@ -9,8 +9,9 @@
 // Windows node.exe under Wine. It uses the compiled library (dist/), kind 'auto' (flock
 // on Linux and macOS, LockFileEx on Windows), and a second process of the same runtime
 // (SMOKE_CHILD: the command prefix that runs a script, default the running executable)
-// as the other lock owner. Checks: try, wait, timeout, abort, worker terminate, and a
-// second process contending. Prints one line per check and `N passed, N failed`.
+// as the other lock owner. Checks: try, wait, timeout, abort, a worker that ends by
+// itself, worker terminate, and a second process contending. Prints one line per check
+// and `N passed, N failed`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -160,6 +161,26 @@ async function main() {
         const err = await rejection(waiting);
         await other.release();
         assert(err instanceof AbortError && err.code === 'ABORT_ERR', `got ${err.name} ${err.code}`);
+      },
+    ],
+    [
+      // Every environment's teardown runs the addon's cleanup hook; Deno runs it outside
+      // any V8 HandleScope, where a handle made by the addon aborts the whole process.
+      'worker exit: a worker that locked and ended by itself exits cleanly',
+      async () => {
+        const worker = new Worker(join(here, 'smoke-worker.mjs'), {
+          workerData: { path: target('exit'), mode: 'exit' },
+        });
+        const messages = [];
+        worker.on('message', (m) => messages.push(m));
+        const code = await new Promise((resolve, reject) => {
+          worker.once('exit', resolve);
+          worker.once('error', reject);
+        });
+        assert(code === 0 && messages.includes('done'), `exit code ${code}, messages ${messages}`);
+        const after = tryLock(target('exit'));
+        assert(after, 'the lock is held after the worker ended');
+        after.release();
       },
     ],
     [
