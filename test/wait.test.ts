@@ -159,7 +159,9 @@ it('10,000 waits that were granted, timed out or aborted leave threads, fds and 
   // OFD locks on two fds of one process are two owners (fcntl(2)), so the waits are
   // contended without another process; every third one is granted.
   let holder: FileLock | null = tryLock(holderFd, { kind: 'ofd' })!;
-  for (let i = 0; i < 10_000; i++) {
+  // `npm run mutate` runs 300 rounds (each surviving mutant reruns every test covering it).
+  const rounds = process.env['SYSLOCKS_MUTATION_RUN'] ? 300 : 10_000;
+  for (let i = 0; i < rounds; i++) {
     const how = i % 3;
     if (how === 0) {
       const p = lock(waiterFd, { kind: 'ofd' });
@@ -256,6 +258,44 @@ describe.each(['exit', 'throw'])('a process that ends (%s) with pending waits', 
     expect(code).toBe(how === 'exit' ? 0 : 1);
     expect(procLocks(f).some((e) => e.waiting)).toBe(false);
   });
+});
+
+describe.each(['flock', 'posix', 'ofd'] as const)('a process whose contended lock() was granted (%s)', (kind) => {
+  // An addon handle, timer or listener left ref'd after the last wait would keep the
+  // process alive; only example scripts hanging until a spawn timeout showed it before.
+  it.each(['plain', 'timeout', 'signal'])(
+    'exits on its own after its last lock is granted and released (%s)',
+    async (how) => {
+      const f = file();
+      const a = await processAgent();
+      const held = await a.ok<{ id: number }>('tryLock', { path: f, options: { kind } });
+      const child = spawn(process.execPath, [fixture('exit-after-grant.mjs'), f, kind, how], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      try {
+        await until(
+          () =>
+            procLocks(f).some((e) => e.waiting && e.pid === (kind === 'ofd' ? -1 : child.pid)) ||
+            child.exitCode !== null,
+          `the child's wait never showed in /proc/locks (stdout: ${out}, stderr: ${err})`,
+        );
+        await a.ok('release', { id: held.id });
+        await until(
+          () => out.includes('released\n') || child.exitCode !== null,
+          `the child was not granted (stdout: ${out}, stderr: ${err})`,
+        );
+        const code = await within(exited, 'process did not exit after its last lock was granted');
+        expect({ out, err, code }).toEqual({ out: 'granted\nreleased\n', err: '', code: 0 });
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    },
+  );
 });
 
 it('one AbortSignal shared by 50 waits aborts them all, with one listener and no warning', async () => {
