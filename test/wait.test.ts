@@ -289,7 +289,7 @@ describe.each(['flock', 'posix', 'ofd'] as const)('a process whose contended loc
           () => out.includes('released\n') || child.exitCode !== null,
           `the child was not granted (stdout: ${out}, stderr: ${err})`,
         );
-        const code = await within(exited, 'process did not exit after its last lock was granted');
+        const code = await within(exited, 'process did not exit after its last lock was granted', 10_000);
         expect({ out, err, code }).toEqual({ out: 'granted\nreleased\n', err: '', code: 0 });
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');
