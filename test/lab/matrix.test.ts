@@ -148,6 +148,7 @@ describe.skipIf(process.platform !== 'linux')('matrix on this machine', () => {
       }, "the lab never made the two_processes_shared-flock cell's directory");
       planter = spawn('flock', ['-x', join(cellDir, 'f'), '-c', 'echo locked; exec sleep 120'], {
         stdio: ['ignore', 'pipe', 'inherit'],
+        detached: true, // its own process group: the finally below ends flock(1) and its sleep
       });
       let planted = '';
       planter.stdout!.on('data', (d: Buffer) => (planted += d.toString()));
@@ -165,7 +166,13 @@ describe.skipIf(process.platform !== 'linux')('matrix on this machine', () => {
         for (const k of ['flock', 'posix'] as const) expect(m.results[s]![k]!.matches, `${s}/${k}`).toBe(true);
       expect(code).toBe(1); // a mismatch is reported in the exit code
     } finally {
-      planter?.kill();
+      if (planter?.pid !== undefined) {
+        try {
+          process.kill(-planter.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       if (lab.exitCode === null) lab.kill('SIGKILL');
     }
   });
