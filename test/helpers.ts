@@ -38,11 +38,26 @@ function makeAgent(
   onLine: (cb: (line: string) => void) => void,
   pid: number,
   kill: (signal?: NodeJS.Signals) => Promise<void>,
+  exited: Promise<string>,
 ): { agent: Omit<Agent, 'pid'> & { pid: number }; ready: Promise<void> } {
   let seq = 1;
   const pending = new Map<number, (r: Reply) => void>();
   let readyResolve!: () => void;
-  const ready = new Promise<void>((r) => (readyResolve = r));
+  let readyReject!: (e: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    readyResolve = resolve;
+    readyReject = reject;
+  });
+  let gone: string | null = null;
+  // A dead agent answers nothing: fail its pending and later calls with how it ended
+  // instead of leaving them to a runner timeout.
+  void exited.then((how) => {
+    gone = `agent ${pid} ${how}`;
+    readyReject(new Error(`${gone} before it was ready`));
+    for (const [s, resolve] of pending)
+      resolve({ ok: false, error: { name: 'AgentGone', message: `${gone} before answering call ${s}` } });
+    pending.clear();
+  });
   onLine((line) => {
     const msg = JSON.parse(line) as Reply & { seq: number };
     if (msg.seq === 0) return readyResolve();
@@ -52,6 +67,7 @@ function makeAgent(
   const call = (op: string, args: Record<string, unknown> = {}): Promise<Reply> =>
     new Promise((resolve) => {
       const s = seq++;
+      if (gone !== null) return resolve({ ok: false, error: { name: 'AgentGone', message: `${gone} before ${op}` } });
       pending.set(s, resolve);
       send(JSON.stringify({ seq: s, op, ...args }));
     });
@@ -87,7 +103,9 @@ export async function processAgent(extraFds: number[] = []): Promise<Agent> {
       for (const l of listeners) l(line);
     }
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = new Promise<string>((r) =>
+    child.once('exit', (code, signal) => r(`exited (${signal ?? `code ${code}`})`)),
+  );
   const { agent, ready } = makeAgent(
     (line) => child.stdin.write(line + '\n'),
     (cb) => listeners.push(cb),
@@ -97,16 +115,17 @@ export async function processAgent(extraFds: number[] = []): Promise<Agent> {
       await exited;
       live.delete(agent as Agent);
     },
+    exited,
   );
   live.add(agent as Agent);
-  await ready;
+  await within(ready, `agent process ${child.pid} did not report ready`);
   return agent as Agent;
 }
 
 /** Starts an agent in a worker thread of this process (same PID). */
 export async function threadAgent(): Promise<Agent> {
   const worker = new Worker(AGENT);
-  const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+  const exited = new Promise<string>((r) => worker.once('exit', (code) => r(`worker exited (code ${code})`)));
   const { agent, ready } = makeAgent(
     (line) => worker.postMessage(line),
     (cb) => worker.on('message', (m: string) => cb(m)),
@@ -116,9 +135,10 @@ export async function threadAgent(): Promise<Agent> {
       await exited;
       live.delete(agent as Agent);
     },
+    exited,
   );
   live.add(agent as Agent);
-  await ready;
+  await within(ready, 'agent worker thread did not report ready');
   return agent as Agent;
 }
 
@@ -199,7 +219,39 @@ export function fdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-/** Waits until `cond()` holds, polling (no wall-clock assertion: the test timeout bounds it). */
-export async function until(cond: () => boolean | Promise<boolean>, stepMs = 5): Promise<void> {
-  while (!(await cond())) await new Promise((r) => setTimeout(r, stepMs));
+/** How long a bounded wait in a test waits before it fails with its message (a hang guard, not a performance limit). */
+export const BOUND_MS = 20_000;
+
+/**
+ * Waits until `cond()` holds, polling. If it does not hold within `boundMs`, fails with
+ * an error naming `what` (default: the condition's source), so a hang points at the
+ * thing that did not happen instead of at a runner timeout. Not a performance limit.
+ */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  what: string = `condition ${cond.toString()}`,
+  boundMs = BOUND_MS,
+): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`${what}: did not happen within ${boundMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * Resolves with `p`, or fails with an error naming `what` if `p` has not settled within
+ * `boundMs` (for a child's line, a lock grant, an exit). A failure message, not a
+ * performance limit.
+ */
+export async function within<T>(p: Promise<T>, what: string, boundMs = BOUND_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} (waited ${boundMs} ms)`)), boundMs);
+  });
+  try {
+    return await Promise.race([p, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,12 +1,30 @@
 // Bad input throws TypeError/RangeError with Node's codes before any syscall: the
 // path given is never created, and no fd is opened.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fcntlLockSync, flockSync, getLock, lock, lockSync, tryLock, capabilities } from '../dist/index.js';
-import { fdCount, useTempFiles } from './helpers.js';
+import { fdCount, procLocks, useTempFiles } from './helpers.js';
 
 const file = useTempFiles();
+/** Every lock this process holds: its POSIX locks in /proc/locks and the `lock:` lines of its fds (flock, OFD). */
+function locksOfThisProcess(): string[] {
+  const posix = readFileSync('/proc/locks', 'utf8')
+    .split('\n')
+    .filter((l) => new RegExp(`^\\d+:\\s+POSIX\\s+\\S+\\s+\\S+\\s+${process.pid}\\s`).test(l));
+  const perFd = readdirSync('/proc/self/fdinfo').flatMap((fd) => {
+    try {
+      return readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('lock:'))
+        .map((l) => `fd ${fd}: ${l}`);
+    } catch {
+      return []; // the fd of the readdir itself is gone by now
+    }
+  });
+  return [...posix, ...perFd].map((l) => l.replace(/^(fd \d+: )?(lock:\s*)?\d+:/, '$1'));
+}
+
 function missingPath(): string {
   return join(dirname(file()), 'never-created.lock');
 }
@@ -114,6 +132,25 @@ const cases: Case[] = [
     code: 'ERR_OUT_OF_RANGE',
     message: /options\.range\.length/,
   },
+  // POSIX allows a negative l_len (fcntl(2): "If l_len is negative, the interval
+  // described by lock covers bytes l_start+l_len up to and including l_start-1"), so the
+  // kernel would grant bytes 5-9 here: the library must refuse it first.
+  {
+    name: 'negative length as a bigint',
+    target: P,
+    options: { kind: 'posix', range: { start: 10n, length: -5n } },
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /"options\.range\.length" is out of range.*Received type bigint \(-5n\)/,
+  },
+  {
+    name: 'negative start as a bigint',
+    target: P,
+    options: { kind: 'ofd', range: { start: -1n, length: 1n } },
+    cls: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /"options\.range\.start" is out of range.*Received type bigint \(-1n\)/,
+  },
   {
     name: 'string offset',
     target: P,
@@ -170,6 +207,7 @@ describe.each(['tryLock', 'lockSync', 'getLock', 'lock'] as const)('%s rejects b
     const path = missingPath();
     const target = c.target === P ? path : c.target;
     const fds = fdCount();
+    const locksBefore = locksOfThisProcess();
     let err: unknown;
     try {
       const call = { tryLock, lockSync, getLock, lock }[fn] as (t: unknown, o: unknown) => unknown;
@@ -177,11 +215,54 @@ describe.each(['tryLock', 'lockSync', 'getLock', 'lock'] as const)('%s rejects b
     } catch (e) {
       err = e;
     }
+    // No lock appeared anywhere (an fd that slipped through, 1.5 taken as fd 1 say, would
+    // be locked), and a path target was never opened.
+    expect(locksOfThisProcess()).toEqual(locksBefore);
+    if (c.target === P) expect(existsSync(path)).toBe(false);
     expect(err).toBeInstanceOf(c.cls);
     expect((err as NodeJS.ErrnoException).code).toBe(c.code);
     expect((err as Error).message).toMatch(c.message);
-    expect(existsSync(path)).toBe(false);
     expect(fdCount()).toBe(fds);
+  });
+});
+
+describe('a negative bigint range on an open fd of a real file', () => {
+  // The kernel would take these (a negative l_len is valid POSIX); only /proc/locks and
+  // fdinfo can show whether a syscall happened, so they must show nothing.
+  const negatives = [
+    { start: 10n, length: -5n },
+    { start: -1n, length: 1n },
+    { start: -10n, length: 5n },
+  ];
+  const calls: [string, (fd: number, range: { start: bigint; length: bigint }) => unknown][] = [
+    ['tryLock posix', (fd, range) => tryLock(fd, { kind: 'posix', range })],
+    ['tryLock ofd', (fd, range) => tryLock(fd, { kind: 'ofd', range })],
+    ['lockSync posix', (fd, range) => lockSync(fd, { kind: 'posix', range })],
+    ['lock posix', (fd, range) => lock(fd, { kind: 'posix', range })],
+    ['getLock posix', (fd, range) => getLock(fd, { kind: 'posix', range })],
+    ['fcntlLockSync', (fd, range) => fcntlLockSync(fd, { mode: 'exclusive', ...range })],
+    ['fcntlLockSync ofd', (fd, range) => fcntlLockSync(fd, { mode: 'shared', ofd: true, ...range })],
+  ];
+  it.each(calls)('%s throws RangeError and no lock appears', async (_, call) => {
+    const f = file();
+    const fd = openSync(f, 'r+');
+    try {
+      for (const range of negatives) {
+        let err: unknown;
+        try {
+          await call(fd, range);
+        } catch (e) {
+          err = e;
+        }
+        const what = `range ${range.start}/${range.length}`;
+        expect(procLocks(f), what).toEqual([]);
+        expect(locksOfThisProcess(), what).toEqual([]);
+        expect(err, what).toBeInstanceOf(RangeError);
+        expect(err).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+      }
+    } finally {
+      closeSync(fd);
+    }
   });
 });
 

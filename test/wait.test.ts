@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AbortError, lock, lockSync, tryLock, type FileLock, type LockKind } from '../dist/index.js';
 import { native } from '../dist/native.js';
-import { fdCount, procLocks, processAgent, threadCount, until, useTempFiles } from './helpers.js';
+import { fdCount, procLocks, processAgent, threadCount, until, useTempFiles, within } from './helpers.js';
 
 /** This process's thread count once no waiter thread is left (they linger after a wait). */
 async function settledThreadCount(): Promise<number> {
@@ -107,25 +107,48 @@ it('200 pending waits leave fs.promises, timers and the event loop working', asy
   const a = await processAgent();
   const held = await a.ok<{ id: number }>('tryLock', { path: f, options: { kind: 'ofd', mode: 'exclusive' } });
   const waits = Array.from({ length: 200 }, () => lock(f, { kind: 'ofd', mode: 'shared' }));
-  await until(() => procLocks(f).filter((e) => e.waiting).length === 200);
+  let settled = 0;
+  for (const w of waits)
+    void w.then(
+      () => settled++,
+      () => settled++,
+    );
+  await until(() => procLocks(f).filter((e) => e.waiting).length === 200, '200 waiters in /proc/locks');
   // Every libuv threadpool thread would be taken if the waits sat there.
-  const reads = await Promise.all(Array.from({ length: 16 }, () => fsp.readFile(other, 'utf8')));
+  const reads = await within(
+    Promise.all(Array.from({ length: 16 }, () => fsp.readFile(other, 'utf8'))),
+    '16 fs.promises reads did not finish while 200 lock waits were pending (do the waits sit on the threadpool?)',
+  );
   expect(reads.every((r) => r === 'still readable')).toBe(true);
-  let ticks = 0;
-  await new Promise<void>((resolve) => {
-    const t = setInterval(() => {
-      if (++ticks === 20) {
-        clearInterval(t);
-        resolve();
-      }
-    }, 1);
-  });
-  expect(ticks).toBe(20);
+  // Timers fire while the waits are pending: 20 ticks of a 1 ms interval, and at the 20th
+  // the kernel still has all 200 waiters queued and no wait has settled.
+  const atTick20 = await within(
+    new Promise<{ waiting: number; settled: number }>((resolve) => {
+      let ticks = 0;
+      const t = setInterval(() => {
+        if (++ticks === 20) {
+          clearInterval(t);
+          resolve({ waiting: procLocks(f).filter((e) => e.waiting).length, settled });
+        }
+      }, 1);
+    }),
+    'a 1 ms interval did not fire 20 times while 200 lock waits were pending',
+  );
+  expect(atTick20).toEqual({ waiting: 200, settled: 0 });
   await a.ok('release', { id: held.id });
-  const locks = await Promise.all(waits);
+  const locks = await within(Promise.all(waits), '200 shared waits were not all granted after the holder released');
   expect(locks).toHaveLength(200);
   for (const l of locks) l.release();
 });
+
+/** Waits (a tick at a time) until a waiter on `f` shows in /proc/locks. */
+async function untilQueued(f: string, round: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!procLocks(f).some((e) => e.waiting)) {
+    if (Date.now() > deadline) throw new Error(`round ${round}: the wait never showed as queued in /proc/locks`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 it('10,000 waits that were granted, timed out or aborted leave threads, fds and /proc/locks as before', async () => {
   const f = file();
@@ -136,30 +159,34 @@ it('10,000 waits that were granted, timed out or aborted leave threads, fds and 
   // OFD locks on two fds of one process are two owners (fcntl(2)), so the waits are
   // contended without another process; every third one is granted.
   let holder: FileLock | null = tryLock(holderFd, { kind: 'ofd' })!;
-  const outcomes = { granted: 0, timedOut: 0, aborted: 0 };
-  for (let i = 0; i < 10_000; i++) {
+  // `npm run mutate` runs 300 rounds (each surviving mutant reruns every test covering it).
+  const rounds = process.env['SYSLOCKS_MUTATION_RUN'] ? 300 : 10_000;
+  for (let i = 0; i < rounds; i++) {
     const how = i % 3;
     if (how === 0) {
       const p = lock(waiterFd, { kind: 'ofd' });
+      // Release only once the kernel has the wait queued: released earlier, the first
+      // non-blocking attempt would take the lock and no wait would be granted at all.
+      await untilQueued(f, i);
       holder!.release();
-      (await p).release();
-      outcomes.granted++;
-      holder = tryLock(holderFd, { kind: 'ofd' })!;
+      const granted = await p;
+      // The grant is a real exclusive lock: the holder's fd (another owner) is refused.
+      if (tryLock(holderFd, { kind: 'ofd' }) !== null) throw new Error(`round ${i}: the granted wait holds no lock`);
+      granted.release();
+      holder = tryLock(holderFd, { kind: 'ofd' });
+      if (holder === null) throw new Error(`round ${i}: the released grant still blocks the holder`);
     } else if (how === 1) {
       const err = await lock(waiterFd, { kind: 'ofd', timeout: 0.5 + (i % 2) }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'ETIMEDOUT' });
-      outcomes.timedOut++;
     } else {
       const ac = new AbortController();
       const p = lock(waiterFd, { kind: 'ofd', signal: ac.signal });
       if (i % 4 === 0) await new Promise((r) => setImmediate(r));
       ac.abort();
       expect(await p.catch((e: unknown) => e)).toBeInstanceOf(AbortError);
-      outcomes.aborted++;
     }
   }
   holder!.release();
-  expect(outcomes.granted + outcomes.timedOut + outcomes.aborted).toBe(10_000);
   expect(await settledThreadCount()).toBe(threads);
   expect(fdCount()).toBe(fds);
   expect(procLocks(f)).toEqual([]);
@@ -231,6 +258,44 @@ describe.each(['exit', 'throw'])('a process that ends (%s) with pending waits', 
     expect(code).toBe(how === 'exit' ? 0 : 1);
     expect(procLocks(f).some((e) => e.waiting)).toBe(false);
   });
+});
+
+describe.each(['flock', 'posix', 'ofd'] as const)('a process whose contended lock() was granted (%s)', (kind) => {
+  // An addon handle, timer or listener left ref'd after the last wait would keep the
+  // process alive; only example scripts hanging until a spawn timeout showed it before.
+  it.each(['plain', 'timeout', 'signal'])(
+    'exits on its own after its last lock is granted and released (%s)',
+    async (how) => {
+      const f = file();
+      const a = await processAgent();
+      const held = await a.ok<{ id: number }>('tryLock', { path: f, options: { kind } });
+      const child = spawn(process.execPath, [fixture('exit-after-grant.mjs'), f, kind, how], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      try {
+        await until(
+          () =>
+            procLocks(f).some((e) => e.waiting && e.pid === (kind === 'ofd' ? -1 : child.pid)) ||
+            child.exitCode !== null,
+          `the child's wait never showed in /proc/locks (stdout: ${out}, stderr: ${err})`,
+        );
+        await a.ok('release', { id: held.id });
+        await until(
+          () => out.includes('released\n') || child.exitCode !== null,
+          `the child was not granted (stdout: ${out}, stderr: ${err})`,
+        );
+        const code = await within(exited, 'process did not exit after its last lock was granted', 10_000);
+        expect({ out, err, code }).toEqual({ out: 'granted\nreleased\n', err: '', code: 0 });
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    },
+  );
 });
 
 it('one AbortSignal shared by 50 waits aborts them all, with one listener and no warning', async () => {

@@ -10,16 +10,27 @@ interface CounterJson {
   expected: number;
   final: number;
   lost: number;
+  durationMs: number;
   throughput: number;
 }
 
 describe.skipIf(process.platform !== 'linux')('counter', () => {
   it.each(['flock', 'posix', 'ofd'])('8 processes under a %s lock: exactly N x M', async (kind) => {
+    const t0 = performance.now();
     const r = await runCli(['counter', '--workers', '8', '--iterations', '50', '--kind', kind, '--json']);
+    const wallMs = performance.now() - t0;
     expect(r.code, r.stderr).toBe(0);
     const c = JSON.parse(r.stdout) as CounterJson;
     expect(c).toMatchObject({ kind, workers: 8, iterations: 50, expected: 400, final: 400, lost: 0 });
-    expect(c.throughput).toBeGreaterThan(0);
+    // The duration is measured inside the run (so it cannot exceed the run as seen from
+    // here) and the throughput is derived from it; rounding to whole ms and whole
+    // increments/s is the only slack. Not a speed limit: only consistency is checked.
+    expect(c.durationMs).toBeGreaterThan(0);
+    expect(c.durationMs).toBeLessThanOrEqual(wallMs);
+    const lo = (c.expected / (c.durationMs + 0.5)) * 1000;
+    const hi = (c.expected / Math.max(c.durationMs - 0.5, 0.001)) * 1000;
+    expect(c.throughput).toBeGreaterThanOrEqual(Math.floor(lo));
+    expect(c.throughput).toBeLessThanOrEqual(Math.ceil(hi));
   });
 
   it('--no-lock loses updates and exits non-zero', async () => {

@@ -1,12 +1,14 @@
 // The matrix: JSON shape, every cell measured now (by fresh processes whose pids
 // appear in the details, and cells that flip with the kind), and on this Linux
 // machine every local outcome agrees with SEMANTICS.md (the expected column).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANY_ROW_TOKENS, DEFAULT_SCENARIOS, SCENARIO_TOKENS, type MatrixResult } from '../../dist/lab/types.js';
-import { runCli } from './cli.js';
+import { until, within } from '../helpers.js';
+import { CLI, runCli } from './cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lab-matrix-'));
 let full: MatrixResult;
@@ -79,7 +81,9 @@ describe.skipIf(process.platform !== 'linux')('matrix on this machine', () => {
     for (const line of table.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
   });
 
-  it('measures each cell now: details name the pids of this run, and repeated runs differ in them', async () => {
+  // Fresh pids show the lockers are new processes; that outcomes are measured is the
+  // planted-lock test below.
+  it('starts fresh lockers each run: details name the pids of this run, and repeated runs differ in them', async () => {
     const pidsOf = (m: MatrixResult): string[] =>
       Object.values(m.results).flatMap((row) =>
         Object.values(row!).flatMap((c) => [...c.detail.matchAll(/pid (\d+)/g)].map((x) => x[1]!)),
@@ -102,6 +106,75 @@ describe.skipIf(process.platform !== 'linux')('matrix on this machine', () => {
     const cell = second.results.getlk_reports!.posix!;
     expect(cell.outcome).toBe('pid');
     expect(cell.detail).toMatch(/the holder's pid is (\d+)/);
+  });
+
+  // A matrix that printed the documented table would pass every test above: here the
+  // kernel's answer is changed from outside (util-linux flock(1) holds an exclusive
+  // flock on one cell's file before the cell runs) and that cell, and only it, must
+  // report what it met. flock and fcntl locks are independent on Linux, so the posix
+  // cell of the same scenario stays as documented.
+  it('measures, not recites: a lock planted by flock(1) changes exactly the cell it blocks', async () => {
+    const plantDir = mkdtempSync(join(dir, 'planted-'));
+    const lab = spawn(
+      process.execPath,
+      [
+        CLI,
+        'matrix',
+        '--kinds',
+        'flock,posix',
+        // Four cells run first (--jobs 1): the lock is planted while they run.
+        '--scenarios',
+        'lock_splitting,getlk_reports,two_processes_shared',
+        '--jobs',
+        '1',
+        '--dir',
+        plantDir,
+        '--json',
+        '-',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    lab.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => lab.once('close', (c) => r(c)));
+    let planter: ChildProcess | undefined;
+    try {
+      // The lab makes every cell's directory before the first cell runs.
+      let cellDir = '';
+      await until(() => {
+        const base = readdirSync(plantDir).find((d) => d.startsWith('syslocks-lab-'));
+        cellDir = base ? join(plantDir, base, 'two_processes_shared-flock') : '';
+        return cellDir !== '' && existsSync(cellDir);
+      }, "the lab never made the two_processes_shared-flock cell's directory");
+      planter = spawn('flock', ['-x', join(cellDir, 'f'), '-c', 'echo locked; exec sleep 120'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        detached: true, // its own process group: the finally below ends flock(1) and its sleep
+      });
+      let planted = '';
+      planter.stdout!.on('data', (d: Buffer) => (planted += d.toString()));
+      await until(() => planted.includes('locked'), 'flock(1) never took its lock on the cell file');
+      const code = await within(exited, 'the matrix run did not finish', 60_000);
+      const m = JSON.parse(out) as MatrixResult;
+      const flock = m.results.two_processes_shared!.flock!;
+      const posix = m.results.two_processes_shared!.posix!;
+      expect(flock.expected).toBe('granted');
+      expect(flock.outcome, flock.detail).toBe('error');
+      expect(flock.matches).toBe(false);
+      expect(flock.detail).toMatch(/A\(pid \d+\) lock read: conflict/);
+      expect(posix, posix.detail).toMatchObject({ outcome: 'granted', matches: true });
+      for (const s of ['lock_splitting', 'getlk_reports'] as const)
+        for (const k of ['flock', 'posix'] as const) expect(m.results[s]![k]!.matches, `${s}/${k}`).toBe(true);
+      expect(code).toBe(1); // a mismatch is reported in the exit code
+    } finally {
+      if (planter?.pid !== undefined) {
+        try {
+          process.kill(-planter.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      if (lab.exitCode === null) lab.kill('SIGKILL');
+    }
   });
 
   it('a different kind (different kernel behaviour) changes cells: same experiment, different outcome', async () => {

@@ -1,0 +1,33 @@
+// The vitest configuration `npm run mutate` (StrykerJS) runs under: only the fast
+// core-library tests (no lab, no package, model, example or btrfs tests), which import
+// the dist/ that Stryker's buildCommand compiles from the mutated lib/.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'test/validation.test.ts',
+      'test/types.test.ts',
+      'test/convert.test.ts',
+      'test/ranges.test.ts',
+      'test/ownership.test.ts',
+      'test/holders.test.ts',
+      'test/self-deadlock.test.ts',
+      'test/mistakes.test.ts',
+      'test/open-options.test.ts',
+      'test/late-grant.test.ts',
+      'test/teardown.test.ts',
+      'test/waiter.test.ts',
+      'test/posix-threads.test.ts',
+      'test/kinds.test.ts',
+      'test/wait.test.ts',
+      'test/interop.test.ts',
+    ],
+    pool: 'forks',
+    // Long loops (10,000 waits) run a few hundred rounds here: each surviving mutant
+    // runs every test that covers it.
+    env: { SYSLOCKS_MUTATION_RUN: '1' },
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
