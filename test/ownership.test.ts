@@ -71,9 +71,11 @@ describe.each(KINDS)('identity, kind %s', (kind) => {
       closeSync(other);
     }
   });
+});
 
-  // flock has no atomic conversion (tryChangeMode throws ERR_FEATURE_UNAVAILABLE_ON_PLATFORM).
-  it.skipIf(kind === 'flock')('tryChangeMode through a reused fd reports the loss and converts nothing', () => {
+// flock has no atomic conversion (tryChangeMode throws ERR_FEATURE_UNAVAILABLE_ON_PLATFORM).
+describe.each(['posix', 'ofd'] as const)('identity of a conversion, kind %s', (kind) => {
+  it('tryChangeMode through a reused fd reports the loss and converts nothing', () => {
     const a = temp();
     const b = temp();
     const fd = openSync(a, 'r+');
