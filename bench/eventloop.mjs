@@ -84,6 +84,7 @@ async function measure(durationMs = PHASE_MS) {
 }
 
 await measure(Math.ceil(PHASE_MS / 3)); // warm-up, not reported
+const threadsAtStart = threads(); // libuv's pool is up now; no waiter thread yet
 
 // First, in a process that has had no waiter thread yet: RSS per wait counts the
 // stacks, which glibc keeps in a cache once threads have ended.
@@ -133,6 +134,10 @@ for (let r = 0; r < REPS; r++) {
   loaded.errors = errors;
   loaded.threadsAfterAbort = threads();
   reps.push({ idle, loaded });
+  // The next idle phase starts once the parked threads have ended (their linger), so
+  // that their exits are not measured as the idle loop's load.
+  const lingerOver = Date.now() + 3000;
+  while (threadsAtStart !== null && threads() > threadsAtStart && Date.now() < lingerOver) await sleep(10);
 }
 // The grant of WAITS shared waits at once.
 async function grant() {

@@ -62,6 +62,8 @@ export interface NativeBinding {
   waiterThreads(): [number, number];
   /** The linger of parked waiter threads in ms, set first when `ms` is given (tests). */
   waiterLinger(ms?: number): number;
+  /** The linger of parked waiter threads beyond the few kept idle, in ms, set first when given (tests). */
+  waiterSurplusLinger(ms?: number): number;
   queryLock(
     kind: number,
     fd: number,

@@ -139,6 +139,15 @@ Napi::Value WaiterLingerJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(LingerMs()));
 }
 
+// waiterSurplusLinger([ms]) -> the linger of parked threads beyond the idle few (tests).
+Napi::Value WaiterSurplusLingerJs(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsNumber()) {
+    int64_t ms = info[0].As<Napi::Number>().Int64Value();
+    if (ms >= 0) SetSurplusLingerMs(ms);
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(SurplusLingerMs()));
+}
+
 #ifndef _WIN32
 // interruptSignal() -> the signal that ends a kernel wait now (interrupt_signal.h).
 Napi::Value InterruptSignalJs(const Napi::CallbackInfo& info) {
@@ -319,6 +328,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #endif
   fn("waiterThreads", WaiterThreadsJs);
   fn("waiterLinger", WaiterLingerJs);
+  fn("waiterSurplusLinger", WaiterSurplusLingerJs);
 
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("flock", KindCompiledIn(kKindFlock));

@@ -7,8 +7,8 @@
 // "Waiting", describes the engine; in short:
 //
 //   - Threads are pooled per process (waiter_pool.h): a thread that delivered its
-//     completion parks and serves the next wait; at most kIdleThreads park, each for
-//     kLingerMs. A thread never allocates or frees memory.
+//     completion parks and serves the next wait; kIdleThreads stay parked for
+//     kLingerMs, any more for kSurplusLingerMs. A thread never allocates or frees memory.
 //   - Completions reach the JS thread through one wake-up per environment (a libuv
 //     async handle on POSIX, a thread-safe function on Windows) and a lock-free list.
 //   - Every wait carries an epoch: a cancel interrupts only the wait it was meant for.

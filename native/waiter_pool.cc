@@ -23,6 +23,13 @@ struct Pool {
 };
 
 std::atomic<int64_t> g_linger_ms{kLingerMs};
+std::atomic<int64_t> g_surplus_linger_ms{kSurplusLingerMs};
+
+// Waits on the slot's condition variable for `ms`, but never longer than
+// kLingerRecheckMs (a test may shorten the linger meanwhile).
+void ParkFor(Slot* s, int64_t ms) {
+  s->cv.WaitFor(s->mu, ms < kLingerRecheckMs ? ms : kLingerRecheckMs);
+}
 
 // Never destroyed: a thread may still be ending when the process exits.
 Pool& pool() {
@@ -37,22 +44,27 @@ void EndLocked(Pool& p, Slot* s) {
   p.ended = s;
 }
 
-// Parks `s` for reuse; false when the idle list is full (the thread must end).
-bool ParkLocked(Pool& p, Slot* s) {
-  if (p.idle_count >= kIdleThreads) return false;
+// Parks `s` for reuse. Always: a thread that cannot be kept ends later, from the idle
+// list (ThreadMain), never straight after its completion (waiter_pool.h).
+void ParkLocked(Pool& p, Slot* s) {
   s->idle = true;
+  s->prev = nullptr;
   s->next = p.idle;
+  if (p.idle != nullptr) p.idle->prev = s;
   p.idle = s;
   p.idle_count++;
-  return true;
 }
 
+// O(1): after a burst, a thousand parked threads leave the list one by one.
 void UnparkLocked(Pool& p, Slot* s) {
-  Slot** at = &p.idle;
-  while (*at != nullptr && *at != s) at = &(*at)->next;
-  if (*at == s) *at = s->next;
+  if (s->prev != nullptr)
+    s->prev->next = s->next;
+  else
+    p.idle = s->next;
+  if (s->next != nullptr) s->next->prev = s->prev;
   s->idle = false;
   s->next = nullptr;
+  s->prev = nullptr;
   p.idle_count--;
 }
 
@@ -83,32 +95,37 @@ void ThreadMain(void* arg) {
   Pool& p = pool();
   s->mu.Lock();
   for (;;) {
-    // Park until a wait is assigned, the slot is retired, or the linger ends.
+    // Park until a wait is assigned or the linger ends: kLingerMs for the first
+    // kIdleThreads parked threads, kSurplusLingerMs for any beyond (waiter_pool.h).
     int64_t parked_at = MonotonicMs();
     while (!s->has_job) {
-      if (s->retire) {
-        s->mu.Unlock();
-        ScopedLock hold(p.mu);
-        EndLocked(p, s);
-        return;
+      const int64_t linger = g_linger_ms.load(std::memory_order_relaxed);
+      const int64_t surplus = g_surplus_linger_ms.load(std::memory_order_relaxed);
+      const int64_t surplus_linger = linger < surplus ? linger : surplus;
+      const int64_t idle_for = MonotonicMs() - parked_at;
+      if (idle_for < surplus_linger) {
+        ParkFor(s, surplus_linger - idle_for);
+        continue;
       }
-      int64_t left = parked_at + g_linger_ms.load(std::memory_order_relaxed) - MonotonicMs();
-      if (left <= 0) {
-        s->mu.Unlock();
-        {
-          ScopedLock hold(p.mu);
-          if (s->idle) {
-            UnparkLocked(p, s);
-            EndLocked(p, s);
-            return;
-          }
+      bool was_idle;
+      s->mu.Unlock();
+      {
+        ScopedLock hold(p.mu);
+        was_idle = s->idle;
+        if (was_idle && (idle_for >= linger || p.idle_count > kIdleThreads)) {
+          UnparkLocked(p, s);
+          EndLocked(p, s);
+          return;
         }
+      }
+      s->mu.Lock();
+      if (!was_idle) {
         // Taken for a wait in the meantime (or not parked yet): keep serving.
-        s->mu.Lock();
         parked_at = MonotonicMs();
         continue;
       }
-      s->cv.WaitFor(s->mu, left);
+      // One of the few kept: linger on to the full linger.
+      if (!s->has_job) ParkFor(s, parked_at + linger - MonotonicMs());
     }
     s->has_job = false;
     s->running = true;
@@ -155,20 +172,13 @@ void ThreadMain(void* arg) {
     // that wait must find this thread parked rather than create another one. s->mu
     // stays held, so a wait assigned meanwhile is seen at the top of the loop.
     // Lock order s->mu -> pool mutex; nothing takes them the other way round.
-    bool parked;
     {
       ScopedLock hold(p.mu);
-      parked = ParkLocked(p, s);
+      ParkLocked(p, s);
     }
     if (post) PostCompletion(s->channel, s->token, r);
     s->channel = nullptr;
     s->token = nullptr;
-    if (!parked) {
-      s->mu.Unlock();
-      ScopedLock hold(p.mu);
-      EndLocked(p, s);
-      return;
-    }
   }
 }
 
@@ -217,21 +227,13 @@ void AssignLocked(Slot* s) {
 
 void ReleaseSlot(Slot* s) {
   Pool& p = pool();
-  bool parked;
   {
     ScopedLock hold(s->mu);
     s->sync = false;
     s->sync_done = false;
   }
-  {
-    ScopedLock hold(p.mu);
-    parked = ParkLocked(p, s);
-  }
-  if (!parked) {
-    ScopedLock hold(s->mu);
-    s->retire = true;
-    s->cv.Signal();
-  }
+  ScopedLock hold(p.mu);
+  ParkLocked(p, s);
 }
 
 void AbandonLocked(Slot* s) {
@@ -265,6 +267,10 @@ int LiveThreads() {
 int64_t LingerMs() { return g_linger_ms.load(std::memory_order_relaxed); }
 
 void SetLingerMs(int64_t ms) { g_linger_ms.store(ms, std::memory_order_relaxed); }
+
+int64_t SurplusLingerMs() { return g_surplus_linger_ms.load(std::memory_order_relaxed); }
+
+void SetSurplusLingerMs(int64_t ms) { g_surplus_linger_ms.store(ms, std::memory_order_relaxed); }
 
 int IdleThreads() {
   ScopedLock hold(pool().mu);

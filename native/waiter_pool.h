@@ -1,8 +1,12 @@
 // waiter_pool.h - the process's waiter threads: parked, reused, capped, lingering.
 //
 // A waiter thread serves one wait at a time in a Slot. When its wait ends it posts the
-// result and parks in the idle list for the next wait (kIdleThreads at most; the rest
-// end at once). A parked thread ends after kLingerMs without work. Threads are
+// result and parks in the idle list for the next wait. A parked thread ends after
+// kLingerMs without work; while more than kIdleThreads are parked (after a burst of
+// grants), the surplus ends after kSurplusLingerMs. Every thread parks first, never
+// exits straight after its completion: a thread's exit (glibc's exit path, the stack's
+// madvise) costs tens of microseconds of CPU, and 1,000 of them at once took the cores
+// from the JS thread that was taking the grants (docs/BENCH.md). Threads are
 // detached: nobody joins them, so no JS thread ever waits for one to exit; the memory
 // of an ended thread's Slot is freed by the next AcquireSlot() on a JS thread.
 // Waiter threads never call malloc/free (glibc would give each one an arena).
@@ -17,10 +21,13 @@
 
 namespace syslocks {
 
-// At most this many threads park for reuse (documented in docs/DESIGN.md).
+// At most this many threads stay parked for the whole linger (docs/DESIGN.md).
 constexpr int kIdleThreads = 4;
 // A parked thread ends after this long without a wait (LingerMs(); tests may change it).
 constexpr int64_t kLingerMs = 500;
+// Parked threads beyond kIdleThreads end after this long without a wait: late enough
+// that their exits do not compete with the JS thread taking a burst of grants.
+constexpr int64_t kSurplusLingerMs = 100;
 // At most this many waiter threads per process; waits beyond poll instead.
 constexpr int kMaxThreads = 4096;
 
@@ -42,7 +49,6 @@ struct Slot {
   bool sync = false;  // synchronous: result stays here, sync_done is set
   bool sync_done = false;
   LockResult result;
-  bool retire = false;  // end the thread instead of parking
   // Abandoned wait (see waiter.h): the thread undoes a late grant on its own.
   bool abandoned = false;
   int undo_fd = -1;             // flock/OFD: a dup of the fd (same open file description)
@@ -51,8 +57,9 @@ struct Slot {
 
   // Thread-local state: the interrupt signal this thread has unblocked.
   int signal = 0;
-  // Pool links, guarded by the pool mutex.
+  // Pool links (idle list, or ended list through next), guarded by the pool mutex.
   Slot* next = nullptr;
+  Slot* prev = nullptr;
   bool idle = false;
 };
 
@@ -76,6 +83,11 @@ int IdleThreads();
 // the machine's timing (a loaded CI host can pause a test longer than kLingerMs).
 int64_t LingerMs();
 void SetLingerMs(int64_t ms);
+// The same for the surplus beyond kIdleThreads (kSurplusLingerMs). A parked thread
+// re-reads both at least every kLingerRecheckMs, so a shortened linger takes effect.
+int64_t SurplusLingerMs();
+void SetSurplusLingerMs(int64_t ms);
+constexpr int64_t kLingerRecheckMs = 250;
 
 }  // namespace syslocks
 

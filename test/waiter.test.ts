@@ -146,6 +146,49 @@ describe.each(KINDS)('waiter threads, kind %s', (kind) => {
     closeSync(waiterFd);
   });
 
+  it('a burst of grants parks every thread; the surplus beyond four ends first, the rest after the linger', async () => {
+    // A thread that exits straight after its completion competes for the cores with
+    // the JS thread taking the other grants (docs/BENCH.md, 1,000 waits): every thread
+    // parks first. On the code before (at most 4 parked, the rest ended at once) the
+    // first expectation saw 4 parked threads, not 12.
+    const f = file();
+    await until(() => waiterTids().length === 0);
+    const linger = native.waiterLinger();
+    const surplus = native.waiterSurplusLinger();
+    native.waiterLinger(600_000);
+    native.waiterSurplusLinger(600_000);
+    onTestFinished(() => {
+      native.waiterLinger(linger);
+      native.waiterSurplusLinger(surplus);
+    });
+    const agent = kind === 'posix' ? await processAgent() : undefined;
+    const holderFd = openSync(f, constants.O_RDWR);
+    let release: () => Promise<void>;
+    if (agent) {
+      const h = await agent.ok<{ id: number }>('tryLock', { path: f, options: { kind } });
+      release = async () => void (await agent.ok('release', { id: h.id }));
+    } else {
+      const l = tryLock(holderFd, { kind })!;
+      release = async () => l.release();
+    }
+    const fds = Array.from({ length: 12 }, () => openSync(f, constants.O_RDWR));
+    const waits = fds.map((fd) => lock(fd, { kind, mode: 'shared' }));
+    await until(() => procLocks(f).filter((e) => e.waiting).length === 12, '12 waits blocked in the kernel');
+    await release();
+    const locks = await Promise.all(waits);
+    expect(native.waiterThreads()).toEqual([12, 12]);
+    expect(waiterTids()).toHaveLength(12);
+
+    native.waiterSurplusLinger(20);
+    await until(() => native.waiterThreads()[0] === 4, 'the surplus threads to end');
+    expect(native.waiterThreads()).toEqual([4, 4]);
+    native.waiterLinger(20);
+    await until(() => waiterTids().length === 0, 'the kept threads to end after the linger');
+    expect(native.waiterThreads()).toEqual([0, 0]);
+    for (const l of locks) l.release();
+    for (const fd of [holderFd, ...fds]) closeSync(fd);
+  });
+
   it('a foreign SA_RESTART handler on the interrupt signal does not make a wait uncancellable', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'syslocks-so-'));
     try {
