@@ -64,6 +64,8 @@ export interface NativeBinding {
   waiterLinger(ms?: number): number;
   /** The linger of parked waiter threads beyond the few kept idle, in ms, set first when given (tests). */
   waiterSurplusLinger(ms?: number): number;
+  /** Tests: while `hold`, a granted abandoned wait stops before its undo; returns how many stand there. */
+  waiterHoldUndos(hold?: boolean): number;
   queryLock(
     kind: number,
     fd: number,

@@ -139,6 +139,13 @@ Napi::Value WaiterLingerJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(LingerMs()));
 }
 
+// waiterHoldUndos([hold]) -> granted abandoned waits stopped before their undo (tests).
+Napi::Value WaiterHoldUndosJs(const Napi::CallbackInfo& info) {
+  int hold =
+      info.Length() > 0 && info[0].IsBoolean() ? (info[0].As<Napi::Boolean>().Value() ? 1 : 0) : -1;
+  return Napi::Number::New(info.Env(), HoldAbandonedUndos(hold));
+}
+
 // waiterSurplusLinger([ms]) -> the linger of parked threads beyond the idle few (tests).
 Napi::Value WaiterSurplusLingerJs(const Napi::CallbackInfo& info) {
   if (info.Length() > 0 && info[0].IsNumber()) {
@@ -329,6 +336,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("waiterThreads", WaiterThreadsJs);
   fn("waiterLinger", WaiterLingerJs);
   fn("waiterSurplusLinger", WaiterSurplusLingerJs);
+  fn("waiterHoldUndos", WaiterHoldUndosJs);
 
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("flock", KindCompiledIn(kKindFlock));

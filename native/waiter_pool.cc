@@ -90,6 +90,20 @@ void UndoAbandoned(Slot* s, const LockRequest& req) {
   UndoLateGrant(undo);
 }
 
+std::atomic<bool> g_hold_undos{false};
+std::atomic<int> g_held_undos{0};
+
+// Test hook (HoldAbandonedUndos): keeps a granted abandoned wait between the kernel's
+// answer and its undo, the window where the caller may close and reuse the fd number.
+void HoldUndoForTest(Slot* s) {
+  if (!g_hold_undos.load(std::memory_order_acquire)) return;
+  s->mu.Unlock();
+  g_held_undos.fetch_add(1);
+  while (g_hold_undos.load(std::memory_order_acquire)) SleepMs(1);
+  g_held_undos.fetch_sub(1);
+  s->mu.Lock();
+}
+
 void ThreadMain(void* arg) {
   auto* s = static_cast<Slot*>(arg);
   Pool& p = pool();
@@ -140,7 +154,10 @@ void ThreadMain(void* arg) {
     bool post = false;
     if (s->abandoned) {
       // Nobody waits for this result: undo a grant, close our reference, move on.
-      if (r.code == 0) UndoAbandoned(s, req);
+      if (r.code == 0) {
+        HoldUndoForTest(s);
+        UndoAbandoned(s, req);
+      }
 #ifndef _WIN32
       if (s->undo_fd >= 0) close(s->undo_fd);
 #endif
@@ -267,6 +284,11 @@ int LiveThreads() {
 int64_t LingerMs() { return g_linger_ms.load(std::memory_order_relaxed); }
 
 void SetLingerMs(int64_t ms) { g_linger_ms.store(ms, std::memory_order_relaxed); }
+
+int HoldAbandonedUndos(int hold) {
+  if (hold >= 0) g_hold_undos.store(hold != 0, std::memory_order_release);
+  return g_held_undos.load();
+}
 
 int64_t SurplusLingerMs() { return g_surplus_linger_ms.load(std::memory_order_relaxed); }
 

@@ -88,6 +88,9 @@ void SetLingerMs(int64_t ms);
 int64_t SurplusLingerMs();
 void SetSurplusLingerMs(int64_t ms);
 constexpr int64_t kLingerRecheckMs = 250;
+// Tests: while `hold` (1; 0 lets go, -1 leaves it), a granted abandoned wait stops
+// before its undo. Returns how many stand there now.
+int HoldAbandonedUndos(int hold);
 
 }  // namespace syslocks
 

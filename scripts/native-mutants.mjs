@@ -99,7 +99,8 @@ export const MUTANTS = [
     file: 'native/waiter_pool.cc',
     from: '} else if (s->check_identity) {',
     to: '} else if (false) {',
-    test: 'test/teardown.test.ts',
+    test: 'test/waiter.test.ts',
+    grep: 'reused for another file unlocks nothing there',
   },
   {
     name: 'skip-undo-fd-close',
@@ -107,7 +108,8 @@ export const MUTANTS = [
     file: 'native/waiter_pool.cc',
     from: 'if (s->undo_fd >= 0) close(s->undo_fd);',
     to: '(void)0;',
-    test: 'test/teardown.test.ts',
+    test: 'test/waiter.test.ts',
+    grep: 'closes its own reference to the file',
   },
   {
     name: 'skip-teardown-release',
@@ -116,6 +118,7 @@ export const MUTANTS = [
     from: '  ReleaseEnvironment(state);\n  delete state;',
     to: '  delete state;',
     test: 'test/teardown.test.ts',
+    grep: 'false worker exit',
   },
   {
     name: 'skip-owned-close',

@@ -19,7 +19,7 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { tryLock } = require(workerData.dist);
 const held = tryLock(workerData.path, { kind: 'flock' });
-parentPort.postMessage(held.fd);
+parentPort.postMessage(held ? held.fd : -1);
 if (workerData.how === 'exit') setTimeout(() => process.exit(0), 5);
 if (workerData.how === 'end') setTimeout(() => {}, 5); // then the event loop is empty
 if (workerData.how === 'terminate') setInterval(() => {}, 1000);
@@ -76,7 +76,12 @@ describe.each([true, false])('trackUnmanagedFds: %s', (trackUnmanagedFds) => {
         workerData: { dist: DIST, path: lockFile, how },
       });
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
-      await new Promise<number>((r) => worker.once('message', r));
+      const fd = await Promise.race([
+        new Promise<number>((r) => worker.once('message', r)),
+        exited.then(() => Promise.reject(new Error(`round ${round}: the worker ended before it reported`))),
+      ]);
+      // -1: a lock left behind by an earlier round's worker (its teardown released nothing).
+      expect(fd, `round ${round}: the lock file is still locked by an ended worker`).toBeGreaterThanOrEqual(0);
       const stopping = how === 'terminate' ? worker.terminate() : undefined;
       const fds = stolenFds(mine, 200);
       await stopping;

@@ -13,15 +13,16 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { AbortError, lock, lockSync, tryLock, type LockKind } from '../dist/index.js';
+import { AbortError, fcntlLockSync, lock, lockSync, tryLock, type LockKind } from '../dist/index.js';
 import { native } from '../dist/native.js';
-import { processAgent, procLocks, until, useTempFiles } from './helpers.js';
+import { processAgent, procLocks, until, useTempFiles, type ProcLocksEntry } from './helpers.js';
 
 const file = useTempFiles();
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -292,7 +293,8 @@ describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as nob
 const fuseFlags = spawnSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' });
 const canFuse = existsSync('/dev/fuse') && process.getuid?.() === 0 && fuseFlags.status === 0;
 describe.runIf(canFuse)('a FUSE filesystem that ignores the interrupt', () => {
-  it('the wait settles at its timeout; the abandoned thread undoes the late grant through the still-open fd', async () => {
+  /** Builds and mounts test/fixtures/stuck-lock-fs.c; unmounted after the test. */
+  async function stuckFs(): Promise<{ file: string; fs: ReturnType<typeof child> }> {
     const dir = mkdtempSync(join(tmpdir(), 'syslocks-fuse-'));
     const mnt = join(dir, 'mnt');
     mkdirSync(mnt);
@@ -305,13 +307,34 @@ describe.runIf(canFuse)('a FUSE filesystem that ignores the interrupt', () => {
     ]);
     mounts.add(mnt);
     const fs = child(exe, [mnt]);
-    let fd: number | undefined;
+    onTestFinished(async () => {
+      fs.proc.stdin.end(); // the filesystem unmounts and exits
+      await fs.exit;
+      spawnSync('fusermount3', ['-u', mnt]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    expect(await fs.line()).toBe('mounted');
+    return { file: join(mnt, 'f.lock'), fs };
+  }
+
+  /** This process's fds that refer to `file` (/proc/self/fd). */
+  function fdsOn(file: string): string[] {
+    return readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+  }
+
+  it('the wait settles at its timeout; the abandoned thread undoes the late grant through the still-open fd', async () => {
+    const { file: f, fs } = await stuckFs();
+    const fd = openSync(f, constants.O_RDWR);
     try {
-      expect(await fs.line()).toBe('mounted');
-      fd = openSync(join(mnt, 'f.lock'), constants.O_RDWR);
       await expect(lock(fd, { kind: 'posix', timeout: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
       expect(await fs.line()).toBe('wait'); // the request is still in the kernel
-      expect(() => lockSync(fd!, { kind: 'posix', timeout: 100 })).toThrow(
+      expect(() => lockSync(fd, { kind: 'posix', timeout: 100 })).toThrow(
         expect.objectContaining({ code: 'ETIMEDOUT' }),
       );
       expect(await fs.line()).toBe('wait');
@@ -321,11 +344,55 @@ describe.runIf(canFuse)('a FUSE filesystem that ignores the interrupt', () => {
       expect([await fs.line(), await fs.line()]).toEqual(['unlock', 'unlock']);
       await until(() => native.waiterThreads()[0] === native.waiterThreads()[1]); // parked again
     } finally {
-      if (fd !== undefined) closeSync(fd);
-      fs.proc.stdin.end(); // the filesystem unmounts and exits
-      await fs.exit;
-      spawnSync('fusermount3', ['-u', mnt]);
-      rmSync(dir, { recursive: true, force: true });
+      closeSync(fd);
     }
+  });
+
+  it('a late POSIX grant undone after the fd number was reused for another file unlocks nothing there', async () => {
+    // The abandoned thread may only undo through an fd that still names the file it
+    // waited on (native/waiter_pool.cc, UndoAbandoned). A close before the grant is
+    // caught by the kernel itself (fs/locks.c fcntl_setlk drops a lock granted to a
+    // closed fd and returns EBADF); the window that is left is between the grant and
+    // the undo, which a test hook holds open here. Without the identity check (native
+    // mutant skip-identity-check) the undo unlocks the other file through the reused
+    // number and drops the process's lock there.
+    const { file: f, fs } = await stuckFs();
+    native.waiterHoldUndos(true);
+    onTestFinished(() => void native.waiterHoldUndos(false));
+    const fd = openSync(f, constants.O_RDWR);
+    await expect(lock(fd, { kind: 'posix', timeout: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(await fs.line()).toBe('wait');
+    fs.proc.stdin.write('grant\n');
+    await until(() => native.waiterHoldUndos() === 1, 'the granted abandoned wait to stop before its undo');
+    closeSync(fd);
+    const other = file();
+    const opened: number[] = [];
+    let reused = -1;
+    while (reused !== fd && opened.length < 50) opened.push((reused = openSync(other, constants.O_RDWR)));
+    expect(reused).toBe(fd); // the lowest free number: the one just closed
+    fcntlLockSync(reused, { mode: 'exclusive' }); // a primitive: not in the library's table
+    const mine = (): ProcLocksEntry[] => procLocks(other).filter((e) => e.pid === process.pid && !e.waiting);
+    expect(mine()).toMatchObject([{ type: 'POSIX', access: 'WRITE' }]);
+    native.waiterHoldUndos(false);
+    await until(() => native.waiterHoldUndos() === 0, 'the held undo to go on');
+    await until(() => native.waiterThreads()[0] === native.waiterThreads()[1], 'the abandoned thread to park again');
+    expect(mine()).toMatchObject([{ type: 'POSIX', access: 'WRITE' }]);
+    for (const o of opened) closeSync(o);
+  });
+
+  it('an abandoned OFD wait closes its own reference to the file once the late grant is undone', async () => {
+    // flock and OFD undos go through a dup of the caller's fd (same open file
+    // description): the thread must close it afterwards. Without that close (native
+    // mutant skip-undo-fd-close) the dup stays open on the file for good.
+    const { file: f, fs } = await stuckFs();
+    const fd = openSync(f, constants.O_RDWR);
+    await expect(lock(fd, { kind: 'ofd', timeout: 100 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(await fs.line()).toBe('wait');
+    closeSync(fd);
+    expect(fdsOn(f)).toHaveLength(1); // the thread's dup
+    fs.proc.stdin.write('grant\n');
+    expect(await fs.line()).toBe('unlock'); // the undo, through the dup
+    await until(() => native.waiterThreads()[0] === native.waiterThreads()[1], 'the abandoned thread to park again');
+    expect(fdsOn(f)).toEqual([]);
   });
 });
