@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { AbortError, fcntlLockSync, lock, lockSync, tryLock, type LockKind } from '../dist/index.js';
 import { native } from '../dist/native.js';
-import { processAgent, procLocks, until, useTempFiles, type ProcLocksEntry } from './helpers.js';
+import { processAgent, procLocks, until, useTempFiles, within, type ProcLocksEntry } from './helpers.js';
 
 const file = useTempFiles();
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -56,7 +56,7 @@ function child(
 ): {
   proc: ChildProcessWithoutNullStreams;
   line: () => Promise<string>;
-  exit: Promise<{ code: number | null; signal: string | null }>;
+  exit: () => Promise<{ code: number | null; signal: string | null }>;
   stderr: () => string;
 } {
   const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
@@ -80,11 +80,17 @@ function child(
   const exit = new Promise<{ code: number | null; signal: string | null }>((r) =>
     proc.once('exit', (code, signal) => r({ code, signal })),
   );
+  // Bounded (test/helpers.ts within): a child that never prints or never exits fails
+  // its test with what it did not do, instead of running into vitest's timeout.
+  const name = [cmd, ...args].map((a) => a.split('/').pop()).join(' ');
   const line = (): Promise<string> => {
     const l = lines.shift();
-    return l !== undefined ? Promise.resolve(l) : new Promise((r) => waiting.push(r));
+    if (l !== undefined) return Promise.resolve(l);
+    return within(new Promise<string>((r) => waiting.push(r)), `${name} did not print its next line (stderr: ${err})`);
   };
-  return { proc, line, exit, stderr: () => err };
+  const exitBounded = (): Promise<{ code: number | null; signal: string | null }> =>
+    within(exit, `${name} did not exit (stderr: ${err})`);
+  return { proc, line, exit: exitBounded, stderr: () => err };
 }
 
 describe.each(KINDS)('waiter threads, kind %s', (kind) => {
@@ -215,7 +221,7 @@ describe.each(KINDS)('waiter threads, kind %s', (kind) => {
       const b = await processAgent();
       expect(await b.ok('tryLock', { path: f, options: { kind } })).not.toBeNull();
       c.proc.stdin.write('bye\n');
-      expect((await c.exit).code).toBe(0);
+      expect((await c.exit()).code).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -229,7 +235,7 @@ describe.each(['terminate', 'exit'])('a worker blocked in lockSync without timeo
     await a.ok('tryLock', { path: f, options: {} });
     const c = child(process.execPath, [fixture('sync-worker-exit.mjs'), f, how]);
     expect(await c.line()).toBe(how === 'exit' ? 'exiting' : 'terminated');
-    expect(await c.exit).toEqual({ code: 0, signal: null });
+    expect(await c.exit()).toEqual({ code: 0, signal: null });
     expect(procLocks(f).some((e) => e.waiting)).toBe(false);
   });
 });
@@ -281,7 +287,7 @@ describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as nob
       await a.ok('release', { id: held.id });
       c.proc.stdin.write('go\n');
       expect(JSON.parse(await c.line())).toEqual({ granted: 40 });
-      expect(await c.exit).toEqual({ code: 0, signal: null });
+      expect(await c.exit()).toEqual({ code: 0, signal: null });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -309,7 +315,7 @@ describe.runIf(canFuse)('a FUSE filesystem that ignores the interrupt', () => {
     const fs = child(exe, [mnt]);
     onTestFinished(async () => {
       fs.proc.stdin.end(); // the filesystem unmounts and exits
-      await fs.exit;
+      await fs.exit();
       spawnSync('fusermount3', ['-u', mnt]);
       rmSync(dir, { recursive: true, force: true });
     });
