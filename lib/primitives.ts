@@ -113,9 +113,16 @@ function primitiveMode(v: unknown, allowUnlock: boolean, name: string): LockMode
   throw invalidArgValue(name, `must be 'shared', 'exclusive'${allowUnlock ? " or 'unlock'" : ''}`, v);
 }
 
+const WHOLE_FILE = { start: 0n, length: 0n } as const;
+
 function build(kind: LockKind, fd: unknown, mode: LockMode | 'unlock', opts: Record<string, unknown>): Request {
   const validFd = validateFd(fd);
-  const { start, length } = validateRange({ start: opts['start'], length: opts['length'] }, 'options');
+  // No range given (flock never has one): the whole file, without building and
+  // checking a range object on the hot path.
+  const { start, length } =
+    opts['start'] === undefined && opts['length'] === undefined
+      ? WHOLE_FILE
+      : validateRange({ start: opts['start'], length: opts['length'] }, 'options');
   assertKindAvailable(kind);
   // 'unlock' travels as mode 'shared' with the unlock op chosen below.
   return { kind, fd: validFd, mode: mode === 'unlock' ? 'shared' : mode, start, length };
