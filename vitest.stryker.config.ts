@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     include: [
       'test/validation.test.ts',
+      'test/validate-unit.test.ts',
       'test/types.test.ts',
       'test/convert.test.ts',
       'test/ranges.test.ts',

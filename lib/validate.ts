@@ -88,9 +88,8 @@ export interface ResolvedRange {
  */
 export function validateRange(range: unknown, name = 'options.range'): ResolvedRange {
   if (range === undefined) return { start: 0n, length: 0n };
-  if (typeof range !== 'object' || range === null) throw invalidArgType(name, 'of type object', range);
   const max = MAX_OFFSET;
-  validateOptions(range, 'range', name);
+  validateOptions(range, 'range', name); // also refuses a non-object (ERR_INVALID_ARG_TYPE)
   const r = range as LockRange;
   const start = toOffset(`${name}.start`, r.start, max);
   const length = toOffset(`${name}.length`, r.length, max);
@@ -115,21 +114,21 @@ export function validateTimeout(timeout: unknown): number {
 // subclass instance never constructed by Node), while any real signal passes.
 const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
 
-function isAbortSignal(v: object): boolean {
+function isAbortSignal(v: unknown): boolean {
+  let brand = false;
   try {
     abortedGetter.call(v);
-    return true;
+    brand = true;
   } catch {
-    return false;
+    // not a signal: null, a primitive, a look-alike
   }
+  return brand;
 }
 
 /** `options.signal`: a real AbortSignal (brand-checked), or undefined. */
 export function validateSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
-  if (typeof signal !== 'object' || signal === null || !isAbortSignal(signal)) {
-    throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
-  }
+  if (!isAbortSignal(signal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
   return signal as AbortSignal;
 }
 
@@ -202,7 +201,8 @@ function nearest(key: string, allowed: readonly string[]): string | undefined {
 }
 
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  // Row i starts as [i]; each cell is written before it is read.
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {

@@ -96,7 +96,7 @@ describe('unknown option keys throw ERR_INVALID_ARG_VALUE naming the key and the
       /'zzzzzz' is not an option of tryLock\(\); valid keys: 'kind', 'mode', 'range', 'create', 'createMode', 'followSymlinks'$/,
     ],
     ['lock', (p: string) => lock(p, { creat: true } as never), /did you mean 'create'\?/],
-  ] as const)('%s', async (_name, call, message) => {
+  ] as const)('%s, case %#', async (_name, call, message) => {
     const p = join(dirname(file()), 'never-created.lock');
     const err = await rejection((async () => call(p))());
     expect(err).toBeInstanceOf(TypeError);
