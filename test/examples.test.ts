@@ -12,7 +12,12 @@ it('there are runnable examples', () => {
 });
 
 it.each(runnable)('examples/%s runs and exits 0', (name) => {
-  const r = spawnSync(process.execPath, [dir + name], { encoding: 'utf8', timeout: 120_000 });
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
+  // Bounded under the 60 s test timeout; SIGKILL, as an example that hangs may not end on SIGTERM.
+  const r = spawnSync(process.execPath, [dir + name], { encoding: 'utf8', timeout: 50_000, killSignal: 'SIGKILL' });
+  const hung =
+    (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT'
+      ? `examples/${name} did not exit within 50000 ms (killed); stdout: ${r.stdout}`
+      : '';
+  expect(r.stderr, hung).toBe('');
+  expect(r.status, hung).toBe(0);
 });

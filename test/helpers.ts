@@ -4,6 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
@@ -34,6 +35,7 @@ export interface Agent {
 }
 
 function makeAgent(
+  name: string,
   send: (line: string) => void,
   onLine: (cb: (line: string) => void) => void,
   pid: number,
@@ -64,13 +66,18 @@ function makeAgent(
     pending.get(msg.seq)?.(msg);
     pending.delete(msg.seq);
   });
+  // Bounded: an agent alive but stuck (a lock call that never returns, a lost reply)
+  // fails the call with the op it did not answer instead of a runner timeout.
   const call = (op: string, args: Record<string, unknown> = {}): Promise<Reply> =>
-    new Promise((resolve) => {
-      const s = seq++;
-      if (gone !== null) return resolve({ ok: false, error: { name: 'AgentGone', message: `${gone} before ${op}` } });
-      pending.set(s, resolve);
-      send(JSON.stringify({ seq: s, op, ...args }));
-    });
+    within(
+      new Promise((resolve) => {
+        const s = seq++;
+        if (gone !== null) return resolve({ ok: false, error: { name: 'AgentGone', message: `${gone} before ${op}` } });
+        pending.set(s, resolve);
+        send(JSON.stringify({ seq: s, op, ...args }));
+      }),
+      `${name} did not answer '${op}'`,
+    );
   const agent = {
     pid,
     call,
@@ -106,19 +113,21 @@ export async function processAgent(extraFds: number[] = []): Promise<Agent> {
   const exited = new Promise<string>((r) =>
     child.once('exit', (code, signal) => r(`exited (${signal ?? `code ${code}`})`)),
   );
+  const name = `agent process ${child.pid}`;
   const { agent, ready } = makeAgent(
+    name,
     (line) => child.stdin.write(line + '\n'),
     (cb) => listeners.push(cb),
     child.pid!,
     async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
+      await within(exited, `${name} did not exit after ${signal}`);
       live.delete(agent as Agent);
     },
     exited,
   );
   live.add(agent as Agent);
-  await within(ready, `agent process ${child.pid} did not report ready`);
+  await within(ready, `${name} did not report ready`);
   return agent as Agent;
 }
 
@@ -126,19 +135,22 @@ export async function processAgent(extraFds: number[] = []): Promise<Agent> {
 export async function threadAgent(): Promise<Agent> {
   const worker = new Worker(AGENT);
   const exited = new Promise<string>((r) => worker.once('exit', (code) => r(`worker exited (code ${code})`)));
+  const name = `agent worker thread ${worker.threadId}`;
   const { agent, ready } = makeAgent(
+    name,
     (line) => worker.postMessage(line),
     (cb) => worker.on('message', (m: string) => cb(m)),
     process.pid,
     async () => {
-      await worker.terminate();
-      await exited;
+      // terminate() waits for the thread to stop, which a thread stuck in native code never does.
+      await within(worker.terminate(), `${name} did not stop after terminate()`);
+      await within(exited, `${name} did not emit 'exit' after terminate()`);
       live.delete(agent as Agent);
     },
     exited,
   );
   live.add(agent as Agent);
-  await within(ready, 'agent worker thread did not report ready');
+  await within(ready, `${name} did not report ready`);
   return agent as Agent;
 }
 
@@ -224,17 +236,19 @@ export const BOUND_MS = 20_000;
 
 /**
  * Waits until `cond()` holds, polling. If it does not hold within `boundMs`, fails with
- * an error naming `what` (default: the condition's source), so a hang points at the
- * thing that did not happen instead of at a runner timeout. Not a performance limit.
+ * an error naming `what` (default: the condition's source; a function is called then, to
+ * name what a child printed by that time), so a hang points at the thing that did not
+ * happen instead of at a runner timeout. Not a performance limit.
  */
 export async function until(
   cond: () => boolean | Promise<boolean>,
-  what: string = `condition ${cond.toString()}`,
+  what: string | (() => string) = `condition ${cond.toString()}`,
   boundMs = BOUND_MS,
 ): Promise<void> {
   const deadline = Date.now() + boundMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${what}: did not happen within ${boundMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${typeof what === 'function' ? what() : what}: did not happen within ${boundMs} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -242,16 +256,39 @@ export async function until(
 /**
  * Resolves with `p`, or fails with an error naming `what` if `p` has not settled within
  * `boundMs` (for a child's line, a lock grant, an exit). A failure message, not a
- * performance limit.
+ * performance limit. `what` may be a function, to name what a child printed by then.
  */
-export async function within<T>(p: Promise<T>, what: string, boundMs = BOUND_MS): Promise<T> {
+export async function within<T>(p: Promise<T>, what: string | (() => string), boundMs = BOUND_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} (waited ${boundMs} ms)`)), boundMs);
+    const say = (): string => (typeof what === 'function' ? what() : what);
+    timer = setTimeout(() => reject(new Error(`${say()} (waited ${boundMs} ms)`)), boundMs);
   });
   try {
     return await Promise.race([p, bound]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The first line `input` prints. Bounded like `within`: fails naming `what` when the
+ * stream ends without a line (the process died) or no line comes within `boundMs`.
+ */
+export function firstLine(
+  input: NodeJS.ReadableStream,
+  what: string | (() => string),
+  boundMs = BOUND_MS,
+): Promise<string> {
+  const lines = createInterface({ input });
+  return within(
+    new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      lines.once('close', () =>
+        reject(new Error(`${typeof what === 'function' ? what() : what}: its output ended without a line`)),
+      );
+    }),
+    what,
+    boundMs,
+  );
 }

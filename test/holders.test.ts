@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, constants } from 'node:fs';
 import { expect, it } from 'vitest';
 import { holders, lock, tryLock } from '../dist/index.js';
-import { procLocks, processAgent, until, useTempFiles } from './helpers.js';
+import { procLocks, processAgent, until, useTempFiles, within } from './helpers.js';
 
 // Temp files and agents of each test are removed after it.
 const file = useTempFiles();
@@ -58,6 +58,6 @@ it('POSIX holders and waiters', async () => {
     ]),
   );
   await a.kill();
-  (await waiting).release();
+  (await within(waiting, 'lock() was not granted after the POSIX holder was killed')).release();
   expect(holders(f)).toEqual([]);
 });

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getLock, lock, tryLock, type LockKind } from '../dist/index.js';
-import { procLocks, until, useTempFiles } from './helpers.js';
+import { procLocks, until, useTempFiles, within } from './helpers.js';
 
 const children: ChildProcess[] = [];
 const file = useTempFiles(() => {
@@ -42,7 +42,10 @@ function pyTry(path: string, kind: LockKind, mode = 'exclusive'): string {
 async function pyHold(path: string, kind: LockKind, mode = 'exclusive'): Promise<ChildProcess> {
   const child = spawn('python3', ['-c', PY_LOCK, path, kind, mode, 'hold'], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(child);
-  const line = await new Promise<string>((r) => child.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  const line = await within(
+    new Promise<string>((r) => child.stdout!.once('data', (d: Buffer) => r(d.toString().trim()))),
+    `python3 did not print whether it holds the ${mode} ${kind} lock`,
+  );
   expect(line).toBe('held');
   return child;
 }
@@ -146,7 +149,7 @@ describe("kind 'auto' (default) on a whole file excludes flock(2) users", () => 
     await until(() => flockWaiter(f)); // our wait sits in the kernel, behind flock(1)
     expect(granted).toBe(false);
     holder.kill('SIGKILL');
-    const l = await waiting;
+    const l = await within(waiting, 'lock() was not granted after flock(1), the holder, was killed');
     expect(l.kind).toBe('flock');
     l.release();
   });
@@ -168,7 +171,7 @@ describe("kind 'auto' (default) on a whole file excludes flock(2) users", () => 
     const waiting = lock(f, { mode: 'shared' });
     await until(() => flockWaiter(f));
     py.kill('SIGKILL');
-    (await waiting).release();
+    (await within(waiting, 'lock() was not granted after python3, the holder, was killed')).release();
   });
 
   it("we hold: python3's fcntl.flock(LOCK_NB) raises, and succeeds after release", () => {

@@ -4,7 +4,7 @@ import { closeSync, openSync, constants } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fcntlLockSync, flockSync, getLock, tryLock, lock, type LockKind } from '../dist/index.js';
-import { fdCount, procLocks, processAgent, threadAgent, until, useTempFiles } from './helpers.js';
+import { fdCount, procLocks, processAgent, threadAgent, until, useTempFiles, within } from './helpers.js';
 
 const KINDS: LockKind[] = ['flock', 'posix', 'ofd'];
 // Temp files and agents of each test are removed after it.
@@ -115,7 +115,7 @@ describe.each(KINDS)('kind %s', (kind) => {
     else expect(whileChildLives).toBeNull();
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
-    await exited;
+    await within(exited, 'the child given the fd did not exit after SIGKILL');
     await until(async () => (await probe.ok('tryLock', { path: f, options: { kind } })) !== null);
   });
 
@@ -125,7 +125,7 @@ describe.each(KINDS)('kind %s', (kind) => {
     expect(await holder.ok('tryLock', { path: f, options: { kind } })).not.toBeNull();
     const waiting = lock(f, { kind });
     await holder.kill('SIGKILL');
-    const granted = await waiting;
+    const granted = await within(waiting, 'lock() was not granted after its holder was killed with SIGKILL');
     expect(granted.kind).toBe(kind);
     granted.release();
   });

@@ -8,7 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fcntlLockSync, flockSync, lock, tryLock } from '../dist/index.js';
 import { undoLateGrant } from '../dist/late_grant.js';
-import { procLocks, processAgent, useTempFiles } from './helpers.js';
+import { procLocks, processAgent, useTempFiles, within } from './helpers.js';
 import { outsideGetlk, outsideTry } from './python.js';
 
 const temp = useTempFiles();
@@ -98,7 +98,10 @@ describe('timeouts racing a real grant', () => {
       // Let the other reader go at about the moment the timeout fires.
       await new Promise((r) => setTimeout(r, timeout - 2 + (round % 3)));
       await other.ok('fcntl', { fd: ofd, options: { mode: 'unlock', start: 0, length: 10 } });
-      const granted = await waiting;
+      const granted = await within(
+        waiting,
+        `round ${round}: lock() with a ${timeout} ms timeout neither timed out nor was granted after the reader left`,
+      );
       granted?.release();
       expect(
         procLocks(a)

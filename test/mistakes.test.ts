@@ -19,7 +19,7 @@ import {
   tryLock,
   LockError,
 } from '../dist/index.js';
-import { fdCount, procLocks, processAgent, until, useTempFiles } from './helpers.js';
+import { fdCount, procLocks, processAgent, until, useTempFiles, within } from './helpers.js';
 
 const children: ChildProcess[] = [];
 const file = useTempFiles(() => {
@@ -27,12 +27,16 @@ const file = useTempFiles(() => {
 });
 
 async function rejection(p: unknown): Promise<NodeJS.ErrnoException> {
-  try {
-    await p;
-  } catch (e) {
-    return e as NodeJS.ErrnoException;
-  }
-  throw new Error('expected a rejection');
+  // Bounded: a call that never settles fails with that, not with a runner timeout.
+  const settled = await within(
+    Promise.resolve(p).then(
+      () => null,
+      (e: unknown) => ({ e }),
+    ),
+    'the call neither resolved nor rejected (a rejection was expected)',
+  );
+  if (settled === null) throw new Error('expected a rejection');
+  return settled.e as NodeJS.ErrnoException;
 }
 
 function thrown(f: () => unknown): NodeJS.ErrnoException {
@@ -221,7 +225,7 @@ describe('a timeout error says how long it waited, who holds the lock, and who c
       },
     );
     children.push(py);
-    await new Promise((r) => py.stdout!.once('data', r));
+    await within(new Promise((r) => py.stdout!.once('data', r)), 'python3 did not print that it holds its flock');
     const err = (await rejection(lock(f, { timeout: 100 }))) as LockError;
     expect(err.message).toBe(
       `ETIMEDOUT: lock wait timed out after 100 ms (held by pid ${py.pid} 'python3'), flock '${f}'`,

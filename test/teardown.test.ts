@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { useTempFiles } from './helpers.js';
+import { useTempFiles, within } from './helpers.js';
 import { outsideTry } from './python.js';
 
 const temp = useTempFiles();
@@ -76,16 +76,19 @@ describe.each([true, false])('trackUnmanagedFds: %s', (trackUnmanagedFds) => {
         workerData: { dist: DIST, path: lockFile, how },
       });
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
-      const fd = await Promise.race([
-        new Promise<number>((r) => worker.once('message', r)),
-        exited.then(() => Promise.reject(new Error(`round ${round}: the worker ended before it reported`))),
-      ]);
+      const fd = await within(
+        Promise.race([
+          new Promise<number>((r) => worker.once('message', r)),
+          exited.then(() => Promise.reject(new Error(`round ${round}: the worker ended before it reported`))),
+        ]),
+        `round ${round}: the worker (${how}) did not report its lock fd`,
+      );
       // -1: a lock left behind by an earlier round's worker (its teardown released nothing).
       expect(fd, `round ${round}: the lock file is still locked by an ended worker`).toBeGreaterThanOrEqual(0);
       const stopping = how === 'terminate' ? worker.terminate() : undefined;
       const fds = stolenFds(mine, 200);
-      await stopping;
-      await exited;
+      await within(Promise.resolve(stopping), `round ${round}: worker.terminate() did not finish`);
+      await within(exited, `round ${round}: the worker (${how}) did not exit after taking its lock`);
       stolen += countStolen(fds);
     }
     expect(stolen).toBe(0);

@@ -34,7 +34,7 @@ describe.each(KINDS)('lock() waits, kind %s', (kind) => {
     await new Promise((r) => setTimeout(r, 50));
     expect(granted).toBe(false);
     await a.ok('release', { id: held.id });
-    const l = await waiting;
+    const l = await within(waiting, 'lock() was not granted after the other process released');
     expect(l.kind).toBe(kind);
     expect(procLocks(f).filter((e) => !e.waiting)).toHaveLength(1);
     l.release();
@@ -46,7 +46,10 @@ describe.each(KINDS)('lock() waits, kind %s', (kind) => {
     await a.ok('tryLock', { path: f, options: { kind } });
     const threads = await settledThreadCount();
     const fds = fdCount();
-    const err = await lock(f, { kind, timeout: 30 }).catch((e: unknown) => e as NodeJS.ErrnoException);
+    const err = await within(
+      lock(f, { kind, timeout: 30 }).catch((e: unknown) => e as NodeJS.ErrnoException),
+      'lock() with a 30 ms timeout behind a held lock did not time out',
+    );
     expect(err).toBeInstanceOf(Error);
     expect(err).toMatchObject({
       code: 'ETIMEDOUT',
@@ -68,7 +71,10 @@ describe.each(KINDS)('lock() waits, kind %s', (kind) => {
     const waiting = lock(f, { kind, signal: ac.signal });
     await until(() => procLocks(f).some((e) => e.waiting));
     ac.abort(new Error('user gave up'));
-    const err = (await waiting.catch((e: unknown) => e)) as AbortError;
+    const err = (await within(
+      waiting.catch((e: unknown) => e),
+      'lock() did not end after its signal was aborted',
+    )) as AbortError;
     expect(err).toBeInstanceOf(AbortError);
     expect(err.name).toBe('AbortError');
     expect(err.code).toBe('ABORT_ERR');
@@ -95,7 +101,10 @@ it('an already-aborted signal rejects at once, without a syscall (the path is no
   const path = `${dirname(file())}/not-created.lock`;
   const ac = new AbortController();
   ac.abort();
-  const err = await lock(path, { signal: ac.signal }).catch((e: unknown) => e);
+  const err = await within(
+    lock(path, { signal: ac.signal }).catch((e: unknown) => e),
+    'lock() with an already-aborted signal did not reject',
+  );
   expect(err).toBeInstanceOf(AbortError);
   await expect(fsp.access(path)).rejects.toMatchObject({ code: 'ENOENT' });
 });
@@ -169,21 +178,28 @@ it('10,000 waits that were granted, timed out or aborted leave threads, fds and 
       // non-blocking attempt would take the lock and no wait would be granted at all.
       await untilQueued(f, i);
       holder!.release();
-      const granted = await p;
+      const granted = await within(p, `round ${i}: lock() was not granted after the holder released`);
       // The grant is a real exclusive lock: the holder's fd (another owner) is refused.
       if (tryLock(holderFd, { kind: 'ofd' }) !== null) throw new Error(`round ${i}: the granted wait holds no lock`);
       granted.release();
       holder = tryLock(holderFd, { kind: 'ofd' });
       if (holder === null) throw new Error(`round ${i}: the released grant still blocks the holder`);
     } else if (how === 1) {
-      const err = await lock(waiterFd, { kind: 'ofd', timeout: 0.5 + (i % 2) }).catch((e: unknown) => e);
+      const err = await within(
+        lock(waiterFd, { kind: 'ofd', timeout: 0.5 + (i % 2) }).catch((e: unknown) => e),
+        `round ${i}: lock() with a ${0.5 + (i % 2)} ms timeout behind a held lock did not time out`,
+      );
       expect(err).toMatchObject({ code: 'ETIMEDOUT' });
     } else {
       const ac = new AbortController();
       const p = lock(waiterFd, { kind: 'ofd', signal: ac.signal });
       if (i % 4 === 0) await new Promise((r) => setImmediate(r));
       ac.abort();
-      expect(await p.catch((e: unknown) => e)).toBeInstanceOf(AbortError);
+      const aborted = await within(
+        p.catch((e: unknown) => e),
+        `round ${i}: lock() did not end after its signal was aborted`,
+      );
+      expect(aborted).toBeInstanceOf(AbortError);
     }
   }
   holder!.release();
@@ -233,7 +249,7 @@ it('a worker terminated mid-wait ends cleanly: no crash, no lock and no fd left'
   await until(() => messages.includes('waiting'));
   expect(messages[0]).toEqual({ held: true });
   expect(procLocks(waitFor).some((e) => e.waiting)).toBe(true);
-  await worker.terminate();
+  await within(worker.terminate(), 'a worker waiting in lock() did not stop after terminate()');
   expect(messages).not.toContain('granted');
   expect(procLocks(waitFor).some((e) => e.waiting)).toBe(false);
   expect(procLocks(held)).toEqual([]); // the worker's held path lock went with it
@@ -253,7 +269,12 @@ describe.each(['exit', 'throw'])('a process that ends (%s) with pending waits', 
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const code = await within(
+      new Promise<number | null>((r) => child.once('exit', (c) => r(c))),
+      () => `a process that ended (${how}) with 20 pending waits did not exit (stdout: ${JSON.stringify(out)})`,
+    ).finally(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // none outlives a failure
+    });
     expect(out).toBe('waiting\n');
     expect(code).toBe(how === 'exit' ? 0 : 1);
     expect(procLocks(f).some((e) => e.waiting)).toBe(false);
@@ -309,7 +330,10 @@ it('one AbortSignal shared by 50 waits aborts them all, with one listener and no
   const waits = Array.from({ length: 50 }, () => lock(f, { kind: 'ofd', signal: ac.signal }).catch((e: unknown) => e));
   await until(() => procLocks(f).filter((e) => e.waiting).length === 50);
   ac.abort();
-  const results = await Promise.all(waits);
+  const results = await within(
+    Promise.all(waits),
+    'the 50 waits did not all end after their shared signal was aborted',
+  );
   await new Promise((r) => setImmediate(r));
   process.off('warning', onWarning);
   expect(results.every((r) => r instanceof AbortError)).toBe(true);

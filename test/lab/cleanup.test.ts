@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Controller } from '../../dist/lab/controller.js';
+import { within } from '../helpers.js';
 import { CLI } from './cli.js';
 
 /** Pids of live processes whose environment holds `marker` (an exact `TMPDIR=...` entry). */
@@ -63,7 +64,7 @@ describe.skipIf(process.platform !== 'linux')('nothing outlives the lab', () => 
         return dirs.length > 0 && processesWith(marker).filter((p) => p !== child.pid).length >= 2;
       });
       child.kill(sig);
-      const [code, signal] = await exited;
+      const [code, signal] = await within(exited, () => `${cmd} did not exit after ${sig} (stderr: ${stderr})`);
       if (sig === 'SIGKILL') expect(signal).toBe('SIGKILL');
       else expect(code, stderr).toBe(sig === 'SIGINT' ? 130 : 143);
       await until('every process of the run gone', () => processesWith(marker).length === 0);

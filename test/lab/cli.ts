@@ -11,23 +11,37 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `node dist/lab/cli.js ...args` to completion (killed after `killAfterMs`, a hang guard only). */
+/**
+ * Runs `node dist/lab/cli.js ...args` to completion. A run still going after
+ * `killAfterMs` (a hang guard, not a performance limit; the default stays under vitest's
+ * 60 s test timeout) is killed and fails naming the command and what it printed.
+ */
 export function runCli(
   args: string[],
-  killAfterMs = 120_000,
+  killAfterMs = 50_000,
   opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
     let stdout = '';
     let stderr = '';
+    let hung = false;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, killAfterMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      if (hung)
+        reject(
+          new Error(
+            `syslocks-lab ${args.join(' ')} did not exit within ${killAfterMs} ms (killed); stdout: ${stdout}; stderr: ${stderr}`,
+          ),
+        );
+      else resolve({ code, stdout, stderr });
     });
   });
 }
@@ -38,7 +52,7 @@ export interface Live {
   lines: string[];
   /** Resolves with the first line (seen so far or later) matching `re`. */
   line(re: RegExp, timeoutMs?: number): Promise<string>;
-  /** Resolves with the exit code. */
+  /** Resolves with the exit code (unbounded: await it through `within`). */
   exited: Promise<number | null>;
 }
 

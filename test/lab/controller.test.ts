@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScheduleResult } from '../../dist/lab/run-schedule.js';
+import { firstLine, within } from '../helpers.js';
 import { CLI, runCli } from './cli.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -18,17 +18,28 @@ let locker: ChildProcessWithoutNullStreams;
 let port = 0;
 let lockerLog = '';
 
+/** Runs the CLI to completion; one still going after 40 s (a hang guard) is killed and fails naming it. */
 function run(args: string[], env: Record<string, string | undefined>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
+    let hung = false;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, 40_000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      if (hung)
+        reject(
+          new Error(
+            `syslocks-lab ${args.join(' ')} did not exit within 40000 ms (killed); stdout: ${stdout}; stderr: ${stderr}; locker log: ${lockerLog}`,
+          ),
+        );
+      else resolve({ code, stdout, stderr });
     });
   });
 }
@@ -58,7 +69,10 @@ beforeAll(async () => {
     env: { ...process.env, SYSLOCKS_LAB_TOKEN: TOKEN },
   });
   locker.stderr.on('data', (d: Buffer) => (lockerLog += d.toString()));
-  const first = await new Promise<string>((resolve) => createInterface({ input: locker.stdout }).once('line', resolve));
+  const first = await firstLine(
+    locker.stdout,
+    () => `locker --listen did not print its listening line (stderr: ${lockerLog})`,
+  );
   const m = /^listening on 127\.0\.0\.1:(\d+) pid (\d+)$/.exec(first);
   expect(m, first).not.toBeNull();
   port = Number(m![1]);
@@ -176,14 +190,20 @@ B stop
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    const line = await new Promise<string>((resolve) => createInterface({ input: ctl.stdout }).once('line', resolve));
+    const closed = new Promise((r) => ctl.once('close', r));
+    const line = await firstLine(ctl.stdout, 'the controller did not print the result of its lock write').catch(
+      (e: unknown) => {
+        ctl.kill('SIGKILL'); // none outlives a failure
+        throw e;
+      },
+    );
     expect(line).toBe(`granted ${locker.pid}`);
     // While that controller lives, the lock is held by the locker process (try names the holder).
     const busy = await runCli(['try', file, '--kind', 'posix']);
     expect(busy.code).toBe(1);
     expect(busy.stdout).toContain(`pid ${locker.pid}`);
     ctl.kill('SIGKILL');
-    await new Promise((r) => ctl.once('close', r));
+    await within(closed, 'the controller did not close after SIGKILL');
     // The locker sees the connection end and closes the session's fds: released.
     let free = await runCli(['try', file, '--kind', 'posix']);
     for (let i = 0; i < 50 && free.code !== 0; i++) {

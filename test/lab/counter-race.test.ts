@@ -63,7 +63,7 @@ describe.skipIf(process.platform !== 'linux')('race', () => {
   // race is expected the count must be > 0 (and below every access: the last writer of
   // each round reads its own record back), elsewhere exactly 0.
   it('race --all: races for none, mutex across processes and posix across threads; none elsewhere', async () => {
-    const r = await runCli(['race', '--all', '--rounds', '5', '--json'], 240_000);
+    const r = await runCli(['race', '--all', '--rounds', '5', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const { results, node, date } = JSON.parse(r.stdout) as {
       results: (RaceJson & { example?: string })[];

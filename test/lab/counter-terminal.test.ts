@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { within } from '../helpers.js';
 import { CLI, runCli, startCli } from './cli.js';
 
 const base = mkdtempSync(join(tmpdir(), 'syslocks-counter-terminal-'));
@@ -30,7 +31,11 @@ function worker(args: string[], env: Record<string, string> = {}) {
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return {
     pid: child.pid!,
-    done: new Promise<{ code: number | null; out: string }>((r) => child.on('close', (code) => r({ code, out }))),
+    // Bounded from the spawn: a worker that never ends fails naming its arguments and output.
+    done: within(
+      new Promise<{ code: number | null; out: string }>((r) => child.on('close', (code) => r({ code, out }))),
+      () => `counter worker ${args.join(' ')} ${JSON.stringify(env)} did not exit (output: ${out})`,
+    ),
   };
 }
 
@@ -72,7 +77,7 @@ describe.skipIf(process.platform !== 'linux')('counter init | worker | verify', 
     }).done;
     expect(byFlag.code, byFlag.out).toBe(3);
     holder.child.stdin.write('\n');
-    await holder.exited;
+    await within(holder.exited, 'hold did not exit after Enter released its lock');
     const v = await runCli(['counter', 'verify', '--dir', dir, '--json']);
     expect(v.code).toBe(1);
     const res = JSON.parse(v.stdout) as Verify;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MatrixResult } from '../../dist/lab/types.js';
+import { until, within } from '../helpers.js';
 import { CLI, runCli } from './cli.js';
 
 function hasBindfs(): boolean {
@@ -126,12 +127,19 @@ describe.skipIf(why !== null)(`matrix on bindfs without lock forwarding${why ? `
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     // The JSON appears after the first cell; then the daemon of --dir stops.
-    while (!existsSync(json)) await new Promise((r) => setTimeout(r, 10));
+    await until(
+      () => existsSync(json) || child.exitCode !== null,
+      () => `the matrix did not write its JSON after the first cell (stdout: ${stdout}; stderr: ${stderr})`,
+    );
     const daemon = daemonOf(a);
     process.kill(daemon, 'SIGSTOP');
     let code: number | null;
     try {
-      code = await exited;
+      code = await within(
+        exited,
+        () => `the matrix did not end after its FUSE daemon stopped answering (stdout: ${stdout}; stderr: ${stderr})`,
+        35_000,
+      );
     } finally {
       process.kill(daemon, 'SIGCONT');
     }
@@ -142,5 +150,6 @@ describe.skipIf(why !== null)(`matrix on bindfs without lock forwarding${why ? `
     expect(m.notes.join(' ')).toMatch(/did not finish within \d+ ms \(a wedged filesystem\?\)/);
     expect(stdout).toContain('two_processes_exclusive');
     expect(stderr).toMatch(/note: cleanup of .* did not finish/);
-  });
+    // Hang protection only: the bounded waits above (20 s, 35 s) fit inside it.
+  }, 90_000);
 });

@@ -6,9 +6,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ScheduleResult } from '../../dist/lab/run-schedule.js';
+import { firstLine, within } from '../helpers.js';
 import { CLI } from './cli.js';
 
 const A = process.env['DFS_MNT_A'] ?? '/tmp/glusterlab/mnt/a';
@@ -37,7 +37,7 @@ describe.skipIf(!up)('controller across two GlusterFS mounts', () => {
     locker = spawn(process.execPath, [CLI, 'locker', '--listen', '127.0.0.1:0', '--root', B], {
       env: { ...process.env, SYSLOCKS_LAB_TOKEN: TOKEN },
     });
-    const first = await new Promise<string>((r) => createInterface({ input: locker!.stdout }).once('line', r));
+    const first = await firstLine(locker.stdout, 'the locker on mount B did not print its listening line');
     const port = /:(\d+) pid/.exec(first)![1];
     // One pair at a time (the remote locker serves one controller session per connection).
     const schedule = join(A, sub, 'gluster.sched');
@@ -58,16 +58,23 @@ describe.skipIf(!up)('controller across two GlusterFS mounts', () => {
           'A stop',
         ].join('\n') + '\n',
       );
-      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const c = spawn(process.execPath, [CLI, 'controller', schedule, '--json'], {
-          env: { ...process.env, SYSLOCKS_LAB_TOKEN: TOKEN },
-        });
-        let out = '';
-        let err = '';
-        c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        c.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        c.on('close', (code) => resolve({ code, out, err }));
+      let out = '';
+      let err = '';
+      const c = spawn(process.execPath, [CLI, 'controller', schedule, '--json'], {
+        env: { ...process.env, SYSLOCKS_LAB_TOKEN: TOKEN },
       });
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      let r: { code: number | null; out: string; err: string };
+      try {
+        r = await within(
+          new Promise((resolve) => c.on('close', (code) => resolve({ code, out, err }))),
+          () => `the ${kind} controller did not close after its last command (stdout: ${out}; stderr: ${err})`,
+          40_000,
+        );
+      } finally {
+        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      }
       expect(r.code, r.err + r.out).toBe(0);
       const res = JSON.parse(r.out) as ScheduleResult;
       // Per locker, in its own order (A's unlock and B's grant finish within the same ms).
@@ -86,5 +93,6 @@ describe.skipIf(!up)('controller across two GlusterFS mounts', () => {
         'B lock write wait timeout=10000 -> granted',
         'B stop -> done',
       ]);
-  });
+    // Hang protection only: three controller runs over GlusterFS, each bounded at 40 s above.
+  }, 150_000);
 });

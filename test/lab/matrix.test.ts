@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   const json = join(dir, 'matrix.json');
-  const r = await runCli(['matrix', '--kinds', 'flock,posix,ofd', '--dir', dir, '--json', json]);
+  const r = await runCli(['matrix', '--kinds', 'flock,posix,ofd', '--dir', dir, '--json', json], 100_000);
   table = r.stdout;
   expect(r.stderr).toBe(''); // not a TTY: no live line, no colour
   expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -175,7 +175,8 @@ describe.skipIf(process.platform !== 'linux')('matrix on this machine', () => {
       }
       if (lab.exitCode === null) lab.kill('SIGKILL');
     }
-  });
+    // Hang protection only: the bounded waits above (20 s, 20 s, 60 s) fit inside it.
+  }, 120_000);
 
   it('a different kind (different kernel behaviour) changes cells: same experiment, different outcome', async () => {
     const flips = [

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { within } from '../helpers.js';
 import { CLI, runCli, startCli } from './cli.js';
 
 const COMMANDS = ['matrix', 'hold', 'try', 'race', 'counter', 'scenarios'];
@@ -62,7 +63,10 @@ describe.skipIf(process.platform === 'win32')('a closed stdout (| head) ends the
     child.stdout.destroy(); // the reading end closes: every write gets EPIPE
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    const code = await within(
+      new Promise<number | null>((r) => child.on('close', (c) => r(c))),
+      () => `scenarios did not exit after its stdout closed (stderr: ${stderr})`,
+    );
     expect(stderr).toBe('');
     expect(code).toBe(141);
   });
@@ -75,7 +79,10 @@ describe.skipIf(process.platform === 'win32')('a closed stdout (| head) ends the
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    await new Promise((r) => child.on('close', r));
+    await within(
+      new Promise((r) => child.on('close', r)),
+      () => `scenarios | head -1 did not end (stdout: ${out}; stderr: ${err})`,
+    );
     expect(out).toBe('two_processes_exclusive\n');
     expect(err).toBe('');
   });
@@ -169,7 +176,7 @@ describe('counts and durations are bounded, with a clear error', () => {
       const t = await runCli(['try', '--kind', 'ofd', file]);
       expect(t.code).toBe(1); // busy: still held
       h.child.stdin.write('\n');
-      expect(await h.exited).toBe(0);
+      expect(await within(h.exited, 'hold --for 3000000 did not exit after Enter released its lock')).toBe(0);
       expect(stderr).not.toMatch(/TimeoutOverflowWarning/);
     },
   );

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { within } from '../helpers.js';
 import { PROCESS_OF, type Op, type Proc, type Slot } from './world.js';
 
 const AGENT = fileURLToPath(new URL('./agent.mjs', import.meta.url));
@@ -21,12 +22,14 @@ class Agent {
   private readonly pending = new Map<number, (r: unknown[]) => void>();
   readonly ready: Promise<number>;
   constructor(
+    /** Named in the message of a bounded wait on this agent. */
+    readonly name: string,
     private readonly write: (line: string) => void,
     onLine: (cb: (line: string) => void) => void,
     readonly stop: () => Promise<void>,
   ) {
     let ready!: (pid: number) => void;
-    this.ready = new Promise((r) => (ready = r));
+    this.ready = within(new Promise((r) => (ready = r)), `${name} did not report ready`);
     onLine((line) => {
       const msg = JSON.parse(line) as { seq: number; results: unknown[] };
       if (msg.seq === 0) return ready(msg.results[0] as number);
@@ -36,11 +39,14 @@ class Agent {
   }
 
   call(cmds: Cmd[]): Promise<unknown[]> {
-    return new Promise((resolve) => {
-      const s = this.seq++;
-      this.pending.set(s, resolve);
-      this.write(JSON.stringify({ seq: s, cmds }));
-    });
+    return within(
+      new Promise((resolve) => {
+        const s = this.seq++;
+        this.pending.set(s, resolve);
+        this.write(JSON.stringify({ seq: s, cmds }));
+      }),
+      () => `${this.name} did not answer ${cmds.map((c) => c.op).join(', ')}`,
+    );
   }
 }
 
@@ -60,22 +66,26 @@ function childAgent(extraFds: number[] = []): Agent {
       buf = buf.slice(i + 1);
     }
   });
+  const name = `model agent process ${child.pid}`;
   return new Agent(
+    name,
     (l) => child.stdin.write(l + '\n'),
     (cb) => (listener = cb),
     async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited; // the kernel has dropped the process's locks by now
+      await within(exited, `${name} did not exit after SIGKILL`); // the kernel has dropped the process's locks by now
     },
   );
 }
 
 function threadAgent(): Agent {
   const worker = new Worker(AGENT);
+  const name = `model agent worker thread ${worker.threadId}`;
   return new Agent(
+    name,
     (l) => worker.postMessage(l),
     (cb) => worker.on('message', (m: string) => cb(m)),
-    async () => void (await worker.terminate()),
+    async () => void (await within(worker.terminate(), `${name} did not stop after terminate()`)),
   );
 }
 

@@ -21,6 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** How long one check may take before it fails (a hang guard, not a performance limit). */
+const CHECK_BOUND_MS = 60_000;
 const require = createRequire(import.meta.url);
 const syslocks = require(join(here, '..', '..', 'dist', 'index.js'));
 const { lock, tryLock, AbortError, TIMEOUT_CODE } = syslocks;
@@ -206,13 +208,24 @@ async function main() {
   let passed = 0;
   let failed = 0;
   for (const [name, fn] of checks) {
+    // Bounded: a check that hangs (a worker that never exits, a holder that never answers)
+    // fails by name instead of stalling the whole run until its caller's timeout. Generous
+    // enough for Wine, where a check takes seconds.
+    let timer;
     try {
-      await fn();
+      await Promise.race([
+        fn(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`did not finish within ${CHECK_BOUND_MS} ms`)), CHECK_BOUND_MS);
+        }),
+      ]);
       passed++;
       console.log(`ok   ${name}`);
     } catch (err) {
       failed++;
       console.log(`FAIL ${name}: ${err && err.stack ? err.stack : err}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
   rmSync(dir, { recursive: true, force: true });
