@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// The mutation score of lib/ from one or more StrykerJS JSON reports (`npm run mutate`
+// writes reports/mutation/mutation.json; a run split into batches, one report per
+// batch). A file in several reports counts from the last one given.
+//
+//   node scripts/mutation-score.mjs reports/mutation-*.json [--survivors]
+//
+// Score as StrykerJS computes it: (killed + timeout) / (killed + timeout + survived +
+// no coverage); compile and runtime errors and ignored mutants are left out.
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const listSurvivors = args.includes('--survivors');
+const files = new Map();
+for (const path of args.filter((a) => !a.startsWith('--'))) {
+  const report = JSON.parse(readFileSync(path, 'utf8'));
+  for (const [file, f] of Object.entries(report.files)) files.set(file, f);
+}
+if (files.size === 0) {
+  console.error('usage: node scripts/mutation-score.mjs REPORT.json... [--survivors]');
+  process.exit(2);
+}
+
+const DETECTED = ['Killed', 'Timeout'];
+const UNDETECTED = ['Survived', 'NoCoverage'];
+const total = { detected: 0, undetected: 0 };
+const rows = [];
+for (const [file, f] of [...files].sort()) {
+  const count = (states) => f.mutants.filter((m) => states.includes(m.status)).length;
+  const detected = count(DETECTED);
+  const undetected = count(UNDETECTED);
+  total.detected += detected;
+  total.undetected += undetected;
+  rows.push([file, detected, undetected, detected + undetected ? (100 * detected) / (detected + undetected) : 100]);
+  if (listSurvivors) {
+    const src = f.source.split('\n');
+    for (const m of f.mutants.filter((x) => UNDETECTED.includes(x.status))) {
+      const line = m.location.start.line;
+      console.log(
+        `${file}:${line} ${m.status} ${m.mutatorName} -> ${JSON.stringify(m.replacement ?? '')}: ${src[line - 1]?.trim()}`,
+      );
+    }
+  }
+}
+console.log('\n| file | detected | undetected | score |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [file, d, u, s] of rows) console.log(`| ${file} | ${d} | ${u} | ${s.toFixed(1)} % |`);
+const all = total.detected + total.undetected;
+console.log(
+  `| **all** | ${total.detected} | ${total.undetected} | **${((100 * total.detected) / all).toFixed(1)} %** |`,
+);
