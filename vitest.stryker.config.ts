@@ -8,6 +8,7 @@ export default defineConfig({
     include: [
       'test/validation.test.ts',
       'test/validate-unit.test.ts',
+      'test/file-lock-unit.test.ts',
       'test/types.test.ts',
       'test/convert.test.ts',
       'test/ranges.test.ts',

@@ -96,6 +96,7 @@ function owned(p: Prepared): boolean {
 
 /** Whether the addon's lock table closes the fd on release (POSIX; Windows: file_lock.ts). */
 function tableOwns(p: Prepared): boolean {
+  // Stryker disable next-line StringLiteral: Windows only; mutation runs are Linux-only
   return owned(p) && process.platform !== 'win32';
 }
 
@@ -246,6 +247,7 @@ export function getLock(target: Target, options?: LockOptions): LockConflict | n
       return conflict;
     }
     if (p.kind === 'flock' && process.platform === 'linux') return flockConflictFromProc(req);
+    // Stryker disable all: macOS/BSD and Windows only (no /proc, no query call); mutation runs are Linux-only
     if (p.kind === 'flock' && !owned) {
       // A probe through the caller's own fd would convert (and then drop) the caller's
       // own flock (flock(2): conversion replaces the lock); only a fresh open may probe.
@@ -268,3 +270,4 @@ function probe(req: Request): LockConflict | null {
     return { kind: req.kind, mode: 'exclusive', start: req.start, length: req.length, pid: -1 };
   throw fail(code, req, 'try', native.lastWinError());
 }
+// Stryker restore all

@@ -1,0 +1,157 @@
+// FileLock and the syscall layer in one process, each observable StrykerJS found
+// unasserted (docs/TESTING.md): the syscall named in each kind's errors, offsets past
+// 2^53 reaching the kernel exactly (/proc/locks), the wording of a lost lock for a
+// path and for an fd, a mode change to the mode already held, `using` disposal and a
+// FileHandle closed under a tryChangeMode().
+import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { getLock, lockSync, tryLock, type LockKind } from '../dist/index.js';
+import { procLocks, useTempFiles } from './helpers.js';
+
+const file = useTempFiles();
+
+/** The error `f` throws (or rejects with). */
+async function errorOf(f: () => unknown): Promise<NodeJS.ErrnoException> {
+  try {
+    await f();
+  } catch (e) {
+    return e as NodeJS.ErrnoException;
+  }
+  throw new Error('expected a throw');
+}
+
+/** An fd number that is closed now. */
+function closedFd(): number {
+  const fd = openSync(file(), 'r');
+  closeSync(fd);
+  return fd;
+}
+
+describe('the syscall each kind names in its errors', () => {
+  const TRY: Record<'flock' | 'posix' | 'ofd', string> = {
+    flock: 'flock',
+    posix: 'fcntl(F_SETLK)',
+    ofd: 'fcntl(F_OFD_SETLK)',
+  };
+  it.each(Object.keys(TRY) as ('flock' | 'posix' | 'ofd')[])('%s: try, wait and query on a closed fd', async (kind) => {
+    const fd = closedFd();
+    const tried = await errorOf(() => tryLock(fd, { kind }));
+    expect(tried).toMatchObject({ code: 'EBADF', syscall: TRY[kind] });
+    expect(tried.message).toBe(`EBADF: bad file descriptor, ${TRY[kind]}`);
+    if (kind !== 'flock') {
+      const queried = await errorOf(() => getLock(fd, { kind }));
+      expect(queried).toMatchObject({
+        code: 'EBADF',
+        syscall: kind === 'posix' ? 'fcntl(F_GETLK)' : 'fcntl(F_OFD_GETLK)',
+      });
+    }
+  });
+  it('a timed-out wait names the blocking call and says it timed out', async () => {
+    const f = file();
+    const holder = openSync(f, constants.O_RDWR);
+    const waiter = openSync(f, constants.O_RDWR);
+    const held = tryLock(holder, { kind: 'ofd' })!;
+    const err = await errorOf(() => lockSync(waiter, { kind: 'ofd', timeout: 10 }));
+    expect(err).toMatchObject({ code: 'ETIMEDOUT', syscall: 'fcntl(F_OFD_SETLKW)' });
+    expect(err.message).toMatch(/^ETIMEDOUT: lock wait timed out after 10 ms/);
+    held.release();
+    closeSync(holder);
+    closeSync(waiter);
+  });
+});
+
+describe('offsets beyond 2^53 reach the kernel exactly', () => {
+  it.each(['posix', 'ofd'] as LockKind[])('%s: a one-byte lock at 2^60 + 1', (kind) => {
+    // Offsets at or below 2^53 - 1 travel as numbers (cheaper through Node-API), the
+    // rest as bigints: a number would round 2^60 + 1 to 2^60.
+    const f = file();
+    const fd = openSync(f, constants.O_RDWR);
+    const start = 2n ** 60n + 1n;
+    const l = tryLock(fd, { kind, range: { start, length: 1n } })!;
+    expect(procLocks(f).map((e) => [e.start, e.end])).toEqual([[String(start), String(start)]]);
+    l.release();
+    closeSync(fd);
+  });
+});
+
+describe('FileLock', () => {
+  it('a lost lock names its path, or its fd when it has none; closed and reused read differently', async () => {
+    const f = file();
+    const byPath = tryLock(f, { kind: 'ofd' })!;
+    closeSync(byPath.fd);
+    const reused = openSync(file(), 'r'); // the lowest free number: the one just closed
+    expect(reused).toBe(byPath.fd);
+    const e1 = await errorOf(() => byPath.release());
+    expect(e1).toMatchObject({ code: 'ERR_LOCK_LOST', errno: -9, syscall: 'release', path: f });
+    expect(e1.message).toBe(
+      `ERR_LOCK_LOST: lock on '${f}' was lost before release(): fd ${byPath.fd} was closed and now refers to another file, which was left alone`,
+    );
+    closeSync(reused);
+
+    const fd = openSync(file(), constants.O_RDWR);
+    const byFd = tryLock(fd, { kind: 'ofd' })!;
+    expect(byFd.path).toBeUndefined();
+    closeSync(fd);
+    const e2 = await errorOf(() => byFd.tryChangeMode('shared'));
+    expect(e2).toMatchObject({ code: 'ERR_LOCK_LOST', syscall: 'tryChangeMode' });
+    expect(e2.message).toBe(
+      `ERR_LOCK_LOST: lock on fd ${fd} was lost before tryChangeMode(): fd ${fd} was closed (closing it dropped the lock)`,
+    );
+    expect(byFd.released).toBe(true);
+    expect(() => byFd.tryChangeMode('shared')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+  });
+
+  it("release() of a lock on the caller's fd leaves that fd open; on a path it closes its own", () => {
+    const f = file();
+    const fd = openSync(f, constants.O_RDWR);
+    tryLock(fd, { kind: 'flock' })!.release();
+    expect(fstatSync(fd).ino).toBe(statSync(f).ino); // still the caller's
+    closeSync(fd);
+    const byPath = tryLock(f, { kind: 'flock' })!;
+    const own = byPath.fd;
+    byPath.release();
+    expect(() => fstatSync(own)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
+  it('tryChangeMode to the mode already held is true and changes nothing', () => {
+    const f = file();
+    const fd = openSync(f, constants.O_RDWR);
+    const l = tryLock(fd, { kind: 'posix', mode: 'shared' })!;
+    expect(l.tryChangeMode('shared')).toBe(true);
+    expect(procLocks(f).map((e) => e.access)).toEqual(['READ']);
+    expect(l.tryChangeMode('exclusive')).toBe(true);
+    expect(procLocks(f).map((e) => e.access)).toEqual(['WRITE']);
+    l.release();
+    expect(procLocks(f)).toEqual([]);
+    closeSync(fd);
+  });
+
+  it('a FileHandle closed under the lock: tryChangeMode throws ERR_LOCK_LOST and touches nothing', async () => {
+    const f = file();
+    const handle = await open(f, 'r+');
+    const l = tryLock(handle, { kind: 'ofd' })!;
+    const fd = handle.fd;
+    await handle.close();
+    const err = await errorOf(() => l.tryChangeMode('shared'));
+    expect(err).toMatchObject({ code: 'ERR_LOCK_LOST', syscall: 'tryChangeMode' });
+    expect(err.message).toContain(`fd ${fd} was closed (closing it dropped the lock)`);
+    expect(l.released).toBe(true);
+  });
+
+  it('`using` and `await using` release at the end of the block', async () => {
+    const f = file();
+    {
+      using l = tryLock(f, { kind: 'posix' })!;
+      expect(procLocks(f)).toHaveLength(1);
+      void l;
+    }
+    expect(procLocks(f)).toEqual([]);
+    {
+      await using l = tryLock(f, { kind: 'posix' })!;
+      expect(procLocks(f)).toHaveLength(1);
+      void l;
+    }
+    expect(procLocks(f)).toEqual([]);
+  });
+});
