@@ -99,6 +99,7 @@ describe('validateRange', () => {
   it('takes 0 and 2^63-1 as bigints, and safe integers as numbers', () => {
     expect(validateRange({ start: 0n, length: MAX_OFFSET })).toEqual({ start: 0n, length: MAX_OFFSET });
     expect(validateRange({ start: MAX_OFFSET })).toEqual({ start: MAX_OFFSET, length: 0n });
+    expect(validateRange({ start: MAX_OFFSET, length: 1n })).toEqual({ start: MAX_OFFSET, length: 1n }); // ends at 2^63-1
     expect(validateRange({ start: Number.MAX_SAFE_INTEGER, length: 0 })).toEqual({
       start: BigInt(Number.MAX_SAFE_INTEGER),
       length: 0n,
@@ -165,6 +166,8 @@ describe('validateOptions: the suggestion for an unknown key', () => {
   it('a transposition counts as one edit', () => {
     expect(hint({ mdoe: 1 }, 'getLock')).toBe("did you mean 'mode'?"); // 2 edits without it: too far for 4 letters
     expect(hint({ tiemout: 1 })).toBe("did you mean 'timeout'?");
+    // A transposition plus two substitutions is three edits: too far for 4 letters.
+    expect(hint({ omxx: 1 }, 'getLock')).toBe("valid keys: 'kind', 'mode', 'range'");
   });
   it('the tolerance grows with the key: 1 edit up to 5 letters, 2 from 6, 3 from 9, never more', () => {
     expect(hint({ mnde: 1 }, 'getLock')).toBe("did you mean 'mode'?"); // 1 edit, 4 letters
