@@ -8,6 +8,7 @@ export default defineConfig({
     include: [
       'test/validation.test.ts',
       'test/validate-unit.test.ts',
+      'test/errors-unit.test.ts',
       'test/file-lock-unit.test.ts',
       'test/types.test.ts',
       'test/convert.test.ts',
@@ -25,6 +26,8 @@ export default defineConfig({
       'test/wait.test.ts',
       'test/interop.test.ts',
     ],
+    // StrykerJS's coverage and active mutant reach the processes the tests start.
+    setupFiles: ['test/stryker/children.ts'],
     pool: 'forks',
     // Long loops (10,000 waits) run a few hundred rounds here: each surviving mutant
     // runs every test that covers it.

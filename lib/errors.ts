@@ -3,7 +3,7 @@
  * src/api/exceptions.cc): message `"<CODE>: <description>, <syscall> '<path>'"`,
  * with `code`, `errno` (the negative libuv code), `syscall` and `path`.
  */
-import { getSystemErrorMap } from 'node:util';
+import { getSystemErrorMap, inspect } from 'node:util';
 import { constants as osConstants } from 'node:os';
 import type { LockHolder } from './holders.js';
 
@@ -48,18 +48,18 @@ export class LockError extends Error {
   /** The call that failed, e.g. `'flock'` or `'fcntl(F_OFD_SETLK)'`. */
   readonly syscall: string;
   /** The path, when the lock was taken by path. */
-  readonly path?: string | undefined;
+  declare readonly path?: string | undefined;
   /** Windows only: the raw `GetLastError()` value. */
-  readonly winerror?: number | undefined;
+  declare readonly winerror?: number | undefined;
   /**
    * `'ETIMEDOUT'` only: how long the wait lasted, in ms (the `timeout` asked for).
    */
-  readonly timeout?: number | undefined;
+  declare readonly timeout?: number | undefined;
   /**
    * `'ETIMEDOUT'` only, on Linux: who held a conflicting lock when the wait gave up,
    * read from /proc like {@link holders} (empty where /proc cannot tell).
    */
-  readonly holders?: readonly LockHolder[] | undefined;
+  declare readonly holders?: readonly LockHolder[] | undefined;
 
   /** @internal */
   constructor(
@@ -203,12 +203,35 @@ export function unavailable(what: string): TypeError {
   return err;
 }
 
+/**
+ * The "Received ..." tail of Node's own argument errors: a port of
+ * `determineSpecificType` in Node's lib/internal/errors.js, so that our messages read
+ * exactly like `fs`'s for the same value.
+ */
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (typeof v === 'bigint') return `type bigint (${v}n)`;
-  if (typeof v === 'number') return `type number (${v})`;
-  if (typeof v === 'string') return `type string ('${v.length > 28 ? v.slice(0, 25) + '...' : v}')`;
-  if (typeof v === 'function') return 'function';
-  if (typeof v === 'object') return `an instance of ${(v as object).constructor?.name ?? 'Object'}`;
-  return `type ${typeof v} (${String(v)})`;
+  if (v === undefined) return 'undefined';
+  switch (typeof v) {
+    case 'bigint':
+      return `type bigint (${v}n)`;
+    case 'number':
+      return `type number (${Object.is(v, -0) ? '-0' : String(v)})`;
+    case 'function':
+      return `function ${v.name}`;
+    case 'object': {
+      const ctor = (v as { constructor?: unknown }).constructor;
+      if (ctor && (typeof ctor === 'function' || typeof ctor === 'object') && 'name' in ctor) {
+        return `an instance of ${String(ctor.name)}`;
+      }
+      return inspect(v, { depth: -1 });
+    }
+    case 'string': {
+      const shown = v.length > 28 ? `${v.slice(0, 25)}...` : v;
+      return `type string (${shown.includes("'") ? JSON.stringify(shown) : `'${shown}'`})`;
+    }
+    default: {
+      const shown = inspect(v, { colors: false });
+      return `type ${typeof v} (${shown.length > 28 ? `${shown.slice(0, 25)}...` : shown})`;
+    }
+  }
 }
