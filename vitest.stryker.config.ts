@@ -18,6 +18,7 @@ export default defineConfig({
       'test/self-deadlock.test.ts',
       'test/mistakes.test.ts',
       'test/open-options.test.ts',
+      'test/open-fallback.test.ts',
       'test/late-grant.test.ts',
       'test/teardown.test.ts',
       'test/waiter.test.ts',

@@ -39,7 +39,21 @@ describe('create and createMode', () => {
     expect(() => tryLock(path, { create: 'yes' as unknown as boolean })).toThrow(TypeError);
     expect(() => tryLock(path, { createMode: 0o10000 })).toThrow(RangeError);
     expect(() => tryLock(path, { followSymlinks: 1 as unknown as boolean })).toThrow(TypeError);
+    const range = 'It must be an integer >= 0 and <= 0o7777';
+    for (const bad of [-1, 0o10000, 1.5])
+      expect(() => tryLock(path, { createMode: bad })).toThrow(
+        `The value of "options.createMode" is out of range. ${range}. Received type number (${bad})`,
+      );
+    expect(() => tryLock(path, { createMode: '644' as unknown as number })).toThrow(
+      `The "options.createMode" argument must be of type number. Received type string ('644')`,
+    );
+    expect(() => tryLock(path, { followSymlinks: 1 as unknown as boolean })).toThrow(
+      'The "options.followSymlinks" argument must be of type boolean. Received type number (1)',
+    );
     expect(existsSync(path)).toBe(false);
+    // The bounds themselves are valid (0o7777 first: it creates the file, readable).
+    tryLock(path, { createMode: 0o7777 })!.release();
+    tryLock(path, { createMode: 0 })!.release();
   });
 });
 
