@@ -10,6 +10,7 @@ export default defineConfig({
       'test/validate-unit.test.ts',
       'test/errors-unit.test.ts',
       'test/file-lock-unit.test.ts',
+      'test/lock-unit.test.ts',
       'test/primitives-unit.test.ts',
       'test/types.test.ts',
       'test/convert.test.ts',

@@ -114,6 +114,7 @@ function held(p: Prepared, req: Request, id: HeldId): FileLock {
 
 /** What is left of `timeout` (ms, < 0 = forever) since `started`: the open counts. */
 function remaining(timeout: number, started: number): number {
+  // Stryker disable next-line ArithmeticOperator: a wait longer by the open's time shows only on a clock
   return timeout < 0 ? -1 : Math.max(0, Math.round(timeout - (performance.now() - started)));
 }
 
@@ -246,6 +247,7 @@ export function getLock(target: Target, options?: LockOptions): LockConflict | n
       if (conflict.pid === -1) conflict.pid = resolveOfdPid(fd, conflict);
       return conflict;
     }
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: only flock gets here, and mutation runs are Linux-only
     if (p.kind === 'flock' && process.platform === 'linux') return flockConflictFromProc(req);
     // Stryker disable all: macOS/BSD and Windows only (no /proc, no query call); mutation runs are Linux-only
     if (p.kind === 'flock' && !owned) {
