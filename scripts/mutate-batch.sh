@@ -1,18 +1,33 @@
 #!/bin/bash
-# Runs StrykerJS over some lib/ files as one named batch, with its own incremental file
-# and JSON report, so that the slow full run (about three hours on two cores) can be
-# split and merged: `node scripts/mutation-score.mjs reports/mutation-*.json`.
-#   bash scripts/mutate-batch.sh NAME lib/a.ts lib/b.ts ...
+# Runs StrykerJS over some lib/ files as one named batch: its own sandbox directory,
+# incremental file and JSON report, so that batches can run one after another or side
+# by side (the runs wait on child processes more than they use the CPU), and
+# `node scripts/mutation-score.mjs reports/mutation-*.json` merges their reports.
+#   bash scripts/mutate-batch.sh NAME CONCURRENCY lib/a.ts lib/b.ts ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=$1
-shift
-list=$(IFS=,; echo "$*")
+concurrency=$2
+shift 2
 mkdir -p reports
+config="reports/stryker-$name.json"
+node -e '
+const [name, concurrency, ...files] = process.argv.slice(1);
+const base = JSON.parse(require("fs").readFileSync("stryker.config.json", "utf8"));
+Object.assign(base, {
+  mutate: files,
+  concurrency: Number(concurrency),
+  tempDirName: `.stryker-tmp-${name}`,
+  incrementalFile: `reports/inc-${name}.json`,
+  reporters: ["json", "clear-text", "progress-append-only"],
+  jsonReporter: { fileName: `reports/mutation-${name}.json` },
+  ignorePatterns: [...base.ignorePatterns, ".stryker-tmp*"],
+});
+require("fs").writeFileSync(`reports/stryker-${name}.json`, JSON.stringify(base, null, 2));
+' "$name" "$concurrency" "$@"
 echo "=== batch $name: $* ($(date +%T))"
-nice -n 10 npx stryker run --mutate "$list" \
-  --incrementalFile "reports/inc-$name.json" \
-  --reporters json,clear-text,progress-append-only \
-  >"reports/log-$name.txt" 2>&1 || { echo "stryker failed: reports/log-$name.txt"; exit 1; }
-cp reports/mutation/mutation.json "reports/mutation-$name.json"
+nice -n 10 npx stryker run "$config" >"reports/log-$name.txt" 2>&1 || {
+  echo "stryker failed: reports/log-$name.txt"
+  exit 1
+}
 echo "=== batch $name done ($(date +%T))"

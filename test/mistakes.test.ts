@@ -238,6 +238,51 @@ describe('a timeout error says how long it waited, who holds the lock, and who c
   });
 });
 
+describe('a timeout names at most three holders, each once', () => {
+  /** A python3 process that runs `code` on the file, prints "held" and waits for stdin to close. */
+  async function pythonHolder(f: string, code: string): Promise<number> {
+    const py = spawn(
+      'python3',
+      ['-c', `import fcntl,sys; fh = open(sys.argv[1], 'r+'); ${code}; print("held", flush=True); sys.stdin.read()`, f],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    children.push(py);
+    await within(new Promise((r) => py.stdout!.once('data', r)), 'python3 did not print that it holds its lock');
+    return py.pid!;
+  }
+
+  it('three shared flock holders are all named; five: three named, "2 more"', async () => {
+    const f = file();
+    const pids: number[] = [];
+    for (let i = 0; i < 3; i++) pids.push(await pythonHolder(f, 'fcntl.flock(fh, fcntl.LOCK_SH)'));
+    const three = thrown(() => lockSync(f, { timeout: 20 })) as LockError;
+    expect(three.message).toMatch(
+      /^ETIMEDOUT: lock wait timed out after 20 ms \(held by pid \d+ 'python3', pid \d+ 'python3', pid \d+ 'python3'\), flock '/,
+    );
+    for (let i = 0; i < 2; i++) pids.push(await pythonHolder(f, 'fcntl.flock(fh, fcntl.LOCK_SH)'));
+    const err = thrown(() => lockSync(f, { timeout: 20 })) as LockError;
+    expect(new Set(err.holders!.map((h) => h.pid))).toEqual(new Set(pids));
+    const named = [...err.message.matchAll(/pid (\d+) 'python3'/g)].map((m) => Number(m[1]));
+    expect(named).toHaveLength(3);
+    expect(pids).toEqual(expect.arrayContaining(named));
+    expect(err.message).toMatch(
+      /^ETIMEDOUT: lock wait timed out after 20 ms \(held by (pid \d+ 'python3', ){3}2 more\), flock '/,
+    );
+  });
+
+  it('one process holding two conflicting ranges is named once', async () => {
+    const f = file();
+    const pid = await pythonHolder(f, 'fcntl.lockf(fh, fcntl.LOCK_SH, 10, 0); fcntl.lockf(fh, fcntl.LOCK_SH, 10, 20)');
+    const err = thrown(() => lockSync(f, { kind: 'posix', timeout: 20 })) as LockError;
+    expect(err.holders).toHaveLength(2);
+    expect(err.message).toBe(
+      `ETIMEDOUT: lock wait timed out after 20 ms (held by pid ${pid} 'python3'), fcntl(F_SETLKW) '${f}'`,
+    );
+  });
+});
+
 describe('getLock names the real pid of OFD and flock holders', () => {
   it('an OFD holder in another process: its pid, not -1', async () => {
     const f = file();

@@ -256,9 +256,8 @@ it('an AbortSignal whose addEventListener throws rejects before any native wait 
 });
 
 // RLIMIT_NPROC is not enforced for root (setrlimit(2)), so the child runs as nobody.
-// Not in `npm run mutate`: its sandbox directory is private to root, so nobody
-// cannot load the package from there.
-const canDropPrivileges = process.getuid?.() === 0 && !process.env['SYSLOCKS_MUTATION_RUN'];
+// (Under `npm run mutate`, test/stryker/children.ts opens StrykerJS's sandbox to it.)
+const canDropPrivileges = process.getuid?.() === 0;
 describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as nobody)', () => {
   it('more waits than threads: all granted, libuv still works, never an abort', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'syslocks-nproc-'));

@@ -10,7 +10,7 @@
 //   the id of the running test and writes it to a directory collected after each test.
 //   A child started outside a test (beforeAll) is credited to every test of the file.
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,10 @@ const ns: StrykerNamespace = globals[nsName] ?? (globals[nsName] = {});
 
 const ACTIVE = '__STRYKER_ACTIVE_MUTANT__';
 
+// StrykerJS makes its sandbox private to root; the thread-limit test runs a child as
+// user nobody (waiter.test.ts), which must be able to load the package from it.
+chmodSync(process.cwd(), 0o755);
+
 if (mode === 'mutant') {
   const publish = (): void => {
     if (ns.activeMutant === undefined) delete process.env[ACTIVE];
@@ -50,6 +54,7 @@ if (mode === 'mutant') {
 } else {
   delete process.env[ACTIVE];
   const dir = mkdtempSync(join(tmpdir(), 'syslocks-stryker-cov-'));
+  chmodSync(dir, 0o1777); // children running as nobody write here too
   const preload = fileURLToPath(new URL('./child-coverage.cjs', import.meta.url));
   process.env.SYSLOCKS_STRYKER_COV_DIR = dir;
   process.env.SYSLOCKS_STRYKER_NS = nsName;
