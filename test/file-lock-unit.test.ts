@@ -6,8 +6,9 @@
 import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { getLock, lockSync, tryLock, type LockKind } from '../dist/index.js';
-import { procLocks, useTempFiles } from './helpers.js';
+import { getLock, lock, lockSync, tryLock, type LockKind } from '../dist/index.js';
+import { offset } from '../dist/syscall.js';
+import { processAgent, procLocks, useTempFiles } from './helpers.js';
 
 const file = useTempFiles();
 
@@ -72,6 +73,29 @@ describe('offsets beyond 2^53 reach the kernel exactly', () => {
     expect(procLocks(f).map((e) => [e.start, e.end])).toEqual([[String(start), String(start)]]);
     l.release();
     closeSync(fd);
+  });
+});
+
+describe('offsets beyond 2^53 in queries and waits', () => {
+  it.each(['posix', 'ofd'] as LockKind[])(
+    '%s: a holder of one byte at 2^60 + 1 is found by getLock() and blocks lock() and lockSync()',
+    async (kind) => {
+      // Rounded to a number, 2^60 + 1 would become 2^60: a byte nobody holds.
+      const f = file();
+      const start = 2n ** 60n + 1n;
+      const range = { start, length: 1n };
+      const agent = await processAgent();
+      await agent.ok('tryLock', { path: f, options: { kind, range: { start: `${start}n`, length: '1n' } } });
+      expect(getLock(f, { kind, range })).toMatchObject({ start, length: 1n, pid: agent.pid });
+      await expect(lock(f, { kind, range, timeout: 30 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      expect(() => lockSync(f, { kind, range, timeout: 30 })).toThrow(expect.objectContaining({ code: 'ETIMEDOUT' }));
+    },
+  );
+
+  it('offset(): numbers up to 2^53 - 1, bigints beyond', () => {
+    expect(offset(BigInt(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(offset(BigInt(Number.MAX_SAFE_INTEGER) + 1n)).toBe(BigInt(Number.MAX_SAFE_INTEGER) + 1n);
+    expect(offset(0n)).toBe(0);
   });
 });
 
