@@ -17,6 +17,7 @@ export default defineConfig({
       'test/ranges.test.ts',
       'test/ownership.test.ts',
       'test/holders.test.ts',
+      'test/holders-unit.test.ts',
       'test/self-deadlock.test.ts',
       'test/mistakes.test.ts',
       'test/open-options.test.ts',
