@@ -29,9 +29,11 @@ for (const [file, f] of [...files].sort()) {
   const count = (states) => f.mutants.filter((m) => states.includes(m.status)).length;
   const detected = count(DETECTED);
   const undetected = count(UNDETECTED);
+  const split = [count(['Killed']), count(['Timeout']), count(['Survived']), count(['NoCoverage'])];
   total.detected += detected;
   total.undetected += undetected;
-  rows.push([file, detected, undetected, detected + undetected ? (100 * detected) / (detected + undetected) : 100]);
+  total.split = (total.split ?? [0, 0, 0, 0]).map((n, i) => n + split[i]);
+  rows.push([file, split, detected + undetected ? (100 * detected) / (detected + undetected) : 100]);
   if (listSurvivors) {
     const src = f.source.split('\n');
     for (const m of f.mutants.filter((x) => UNDETECTED.includes(x.status))) {
@@ -42,10 +44,12 @@ for (const [file, f] of [...files].sort()) {
     }
   }
 }
-console.log('\n| file | detected | undetected | score |');
-console.log('| --- | ---: | ---: | ---: |');
-for (const [file, d, u, s] of rows) console.log(`| ${file} | ${d} | ${u} | ${s.toFixed(1)} % |`);
+// A timeout counts as detected (the mutant made the tests hang past StrykerJS's limit);
+// it is shown apart, since a slow machine can turn a slow pass into one.
+console.log('\n| file | killed | timeout | survived | no coverage | score |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const [file, [k, t, s, n], score] of rows)
+  console.log(`| ${file} | ${k} | ${t} | ${s} | ${n} | ${score.toFixed(1)} % |`);
 const all = total.detected + total.undetected;
-console.log(
-  `| **all** | ${total.detected} | ${total.undetected} | **${((100 * total.detected) / all).toFixed(1)} %** |`,
-);
+const [k, t, s, n] = total.split;
+console.log(`| **all** | ${k} | ${t} | ${s} | ${n} | **${((100 * total.detected) / all).toFixed(1)} %** |`);
