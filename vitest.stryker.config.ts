@@ -28,6 +28,7 @@ export default defineConfig({
       'test/posix-threads.test.ts',
       'test/kinds.test.ts',
       'test/wait.test.ts',
+      'test/wait-unit.test.ts',
       'test/interop.test.ts',
     ],
     // StrykerJS's coverage and active mutant reach the processes the tests start.

