@@ -255,10 +255,10 @@ it('an AbortSignal whose addEventListener throws rejects before any native wait 
   expect(procLocks(f).some((e) => e.waiting)).toBe(false);
 });
 
-// RLIMIT_NPROC is not enforced for root (setrlimit(2)), so the child runs as nobody.
+// RLIMIT_NPROC is not enforced for root (setrlimit(2)), so the child runs as an unprivileged uid.
 // (Under `npm run mutate`, test/stryker/children.ts opens StrykerJS's sandbox to it.)
 const canDropPrivileges = process.getuid?.() === 0;
-describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as nobody)', () => {
+describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as an unprivileged uid)', () => {
   it('more waits than threads: all granted, libuv still works, never an abort', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'syslocks-nproc-'));
     chmodSync(dir, 0o777);
@@ -268,10 +268,13 @@ describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as nob
     try {
       const a = await processAgent();
       const held = await a.ok<{ id: number }>('tryLock', { path: f, options: { kind: 'ofd' } });
-      // 16 tasks for user nobody: Node's own threads, libuv's 4, and a few waiters.
+      // 16 tasks for that uid: Node's own threads, libuv's 4, and a few waiters.
+      // RLIMIT_NPROC counts every process and thread of the real uid, so a uid of this
+      // test process's own: two runs side by side (StrykerJS runners) must not share it.
+      const uid = 20_000 + (process.pid % 40_000);
       const c = child('setpriv', [
-        '--reuid=65534',
-        '--regid=65534',
+        `--reuid=${uid}`,
+        `--regid=${uid}`,
         '--clear-groups',
         'prlimit',
         '--nproc=16',

@@ -41,7 +41,7 @@ const ns: StrykerNamespace = globals[nsName] ?? (globals[nsName] = {});
 const ACTIVE = '__STRYKER_ACTIVE_MUTANT__';
 
 // StrykerJS makes its sandbox private to root; the thread-limit test runs a child as
-// user nobody (waiter.test.ts), which must be able to load the package from it.
+// an unprivileged uid (waiter.test.ts), which must be able to load the package from it.
 chmodSync(process.cwd(), 0o755);
 
 if (mode === 'mutant') {
@@ -54,7 +54,7 @@ if (mode === 'mutant') {
 } else {
   delete process.env[ACTIVE];
   const dir = mkdtempSync(join(tmpdir(), 'syslocks-stryker-cov-'));
-  chmodSync(dir, 0o1777); // children running as nobody write here too
+  chmodSync(dir, 0o1777); // children running as another uid write here too
   const preload = fileURLToPath(new URL('./child-coverage.cjs', import.meta.url));
   process.env.SYSLOCKS_STRYKER_COV_DIR = dir;
   process.env.SYSLOCKS_STRYKER_NS = nsName;
