@@ -17,6 +17,8 @@ const base = JSON.parse(require("fs").readFileSync("stryker.config.json", "utf8"
 Object.assign(base, {
   mutate: files,
   concurrency: Number(concurrency),
+  // Batches side by side make each dry run slower than StrykerJS's default 5 minutes.
+  dryRunTimeoutMinutes: 20,
   tempDirName: `.stryker-tmp-${name}`,
   incrementalFile: `reports/inc-${name}.json`,
   reporters: ["json", "clear-text", "progress-append-only"],
