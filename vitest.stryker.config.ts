@@ -30,6 +30,8 @@ export default defineConfig({
       'test/wait.test.ts',
       'test/wait-unit.test.ts',
       'test/interop.test.ts',
+      // Fresh processes loading a copy of dist/: the load-error messages (lib/load_error.ts).
+      'test/package/load-error.test.ts',
     ],
     // StrykerJS's coverage and active mutant reach the processes the tests start.
     setupFiles: ['test/stryker/children.ts'],
