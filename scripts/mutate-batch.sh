@@ -17,7 +17,7 @@ const base = JSON.parse(require("fs").readFileSync("stryker.config.json", "utf8"
 Object.assign(base, {
   mutate: files,
   concurrency: Number(concurrency),
-  // Batches side by side make each dry run slower than StrykerJS's default 5 minutes.
+  // Batches side by side make each dry run slower than the 5 minutes StrykerJS allows.
   dryRunTimeoutMinutes: 20,
   tempDirName: `.stryker-tmp-${name}`,
   incrementalFile: `reports/inc-${name}.json`,
