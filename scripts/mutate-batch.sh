@@ -4,6 +4,8 @@
 # by side (the runs wait on child processes more than they use the CPU), and
 # `node scripts/mutation-score.mjs reports/mutation-*.json` merges their reports.
 #   bash scripts/mutate-batch.sh NAME CONCURRENCY lib/a.ts lib/b.ts ...
+# IGNORE_STATIC=1 skips mutants in code that runs as modules load (StrykerJS then runs
+# every test for each; they are reported as ignored, not as a score).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=$1
@@ -24,6 +26,7 @@ Object.assign(base, {
   reporters: ["json", "clear-text", "progress-append-only"],
   jsonReporter: { fileName: `reports/mutation-${name}.json` },
   ignorePatterns: [...base.ignorePatterns, ".stryker-tmp*"],
+  ignoreStatic: process.env.IGNORE_STATIC === "1",
 });
 require("fs").writeFileSync(`reports/stryker-${name}.json`, JSON.stringify(base, null, 2));
 ' "$name" "$concurrency" "$@"
