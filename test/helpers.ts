@@ -292,3 +292,13 @@ export function firstLine(
     boundMs,
   );
 }
+
+/** The error `f` throws synchronously (fails the test when it does not throw). */
+export function thrown(f: () => unknown): NodeJS.ErrnoException {
+  try {
+    f();
+  } catch (e) {
+    return e as NodeJS.ErrnoException;
+  }
+  throw new Error('expected a throw');
+}

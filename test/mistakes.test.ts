@@ -19,7 +19,7 @@ import {
   tryLock,
   LockError,
 } from '../dist/index.js';
-import { fdCount, procLocks, processAgent, until, useTempFiles, within } from './helpers.js';
+import { fdCount, procLocks, processAgent, until, useTempFiles, within, thrown } from './helpers.js';
 
 const children: ChildProcess[] = [];
 const file = useTempFiles(() => {
@@ -37,15 +37,6 @@ async function rejection(p: unknown): Promise<NodeJS.ErrnoException> {
   );
   if (settled === null) throw new Error('expected a rejection');
   return settled.e as NodeJS.ErrnoException;
-}
-
-function thrown(f: () => unknown): NodeJS.ErrnoException {
-  try {
-    f();
-  } catch (e) {
-    return e as NodeJS.ErrnoException;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('unknown option keys throw ERR_INVALID_ARG_VALUE naming the key and the nearest valid one', () => {

@@ -16,7 +16,7 @@ import {
   lockFileExSync,
   unlockFileExSync,
 } from '../dist/index.js';
-import { processAgent, procLocks, useTempFiles, type Agent } from './helpers.js';
+import { processAgent, procLocks, useTempFiles, type Agent, thrown } from './helpers.js';
 import { outsideTry } from './python.js';
 
 const temp = useTempFiles();
@@ -35,15 +35,6 @@ async function holder(kind: 'flock' | 'posix' | 'ofd', mode = 'exclusive'): Prom
   const agent = await processAgent();
   const held = await agent.ok<{ id: number }>('tryLock', { path: file, options: { kind, mode } });
   return { agent, id: held.id };
-}
-
-function thrown(f: () => unknown): NodeJS.ErrnoException {
-  try {
-    f();
-  } catch (e) {
-    return e as NodeJS.ErrnoException;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('wait: true waits; without it a held lock is EAGAIN', () => {
