@@ -83,10 +83,19 @@ function child(
   // Bounded (test/helpers.ts within): a child that never prints or never exits fails
   // its test with what it did not do, instead of running into vitest's timeout.
   const name = [cmd, ...args].map((a) => a.split('/').pop()).join(' ');
+  // A child that dies instead of printing fails at once, saying how it ended ('close':
+  // after its stdout has been read to the end, so no printed line is passed over).
+  const died = new Promise<never>((_, reject) =>
+    proc.once('close', (code, signal) =>
+      reject(new Error(`${name} ended (code ${code}, signal ${signal}) before its next line (stderr: ${err})`)),
+    ),
+  );
+  died.catch(() => {});
   const line = (): Promise<string> => {
     const l = lines.shift();
     if (l !== undefined) return Promise.resolve(l);
-    return within(new Promise<string>((r) => waiting.push(r)), `${name} did not print its next line (stderr: ${err})`);
+    const next = Promise.race([new Promise<string>((r) => waiting.push(r)), died]);
+    return within(next, () => `${name} did not print its next line (stderr: ${err})`);
   };
   const exitBounded = (): Promise<{ code: number | null; signal: string | null }> =>
     within(exit, `${name} did not exit (stderr: ${err})`);
@@ -279,7 +288,7 @@ describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as an 
         'prlimit',
         '--nproc=16',
         process.execPath,
-        fixture('thread-limit.mjs'),
+        fixture('thread-limit.cjs'),
         f,
         '40',
       ]);
