@@ -30,8 +30,8 @@ export class FileLock {
   #mode: LockMode;
   /** The fd the lock is held through. */
   readonly fd: number;
-  /** The path, when the lock was taken by path. */
-  readonly path?: string;
+  /** The path, when the lock was taken by path (absent for an fd or FileHandle). */
+  declare readonly path?: string;
   /** The locked range; `length` 0n = to EOF and beyond (flock: always the whole file). */
   readonly range: { readonly start: bigint; readonly length: bigint };
   #id: HeldId;
@@ -73,22 +73,23 @@ export class FileLock {
     if (this.kind !== 'posix' && this.kind !== 'ofd') {
       throw unavailable(`An atomic mode change of a '${this.kind}' lock`);
     }
-    if (this.#released) throw invalidArgValue('this', 'is a released lock', this.kind);
+    if (this.#released) throw invalidArgValue('this', 'is a released lock', this);
     if (next === this.#mode) return true;
-    if (this.#handleClosed()) throw this.#lost(LOST_CLOSED, 'tryChangeMode', true);
+    if (this.#handleClosed()) throw this.#lostWithHandle('tryChangeMode');
     const code = changeHeld(this.#id, next);
     if (code === EAGAIN_ERRNO) return false;
-    if (code > 0) throw this.#lost(code, 'tryChangeMode', false);
-    if (code !== 0) throw fail(code, this.#request(), 'try', native.lastWinError());
+    if (code > 0) throw this.#lost(code, 'tryChangeMode');
+    if (code !== 0) throw fail(code, this.#request(next), 'try', native.lastWinError());
     this.#mode = next;
     return true;
   }
 
-  #request(): Request {
+  /** The lock as a request (in `mode`: a failed change reports the mode asked for). */
+  #request(mode: LockMode = this.#mode): Request {
     return {
       kind: this.kind,
       fd: this.fd,
-      mode: this.#mode,
+      mode,
       start: this.range.start,
       length: this.range.length,
       path: this.path,
@@ -100,11 +101,19 @@ export class FileLock {
     return this.#handle !== undefined && this.#handle.fd !== this.fd;
   }
 
-  /** Marks the lock released and describes how it was lost. */
-  #lost(code: number, op: string, forget: boolean): LockError {
+  /**
+   * The FileHandle was closed: the table's record is dropped without touching the fd
+   * number, which may already be the caller's again, on the same file.
+   */
+  #lostWithHandle(op: string): LockError {
+    releaseHeld(this.#id, true);
+    return this.#lost(LOST_CLOSED, op);
+  }
+
+  /** Marks the lock released and describes how it was lost (the table dropped its record). */
+  #lost(code: number, op: string): LockError {
     this.#released = true;
     untrackHeld(this);
-    if (forget) releaseHeld(this.#id, true);
     const what = this.path !== undefined ? `'${this.path}'` : `fd ${this.fd}`;
     const how =
       code === LOST_CLOSED
@@ -135,11 +144,11 @@ export class FileLock {
   release(): void {
     // Stryker disable next-line ConditionalExpression: equivalent, the table answers 0 for an id it no longer has
     if (this.#released) return;
-    if (this.#handleClosed()) throw this.#lost(LOST_CLOSED, 'release', true);
+    if (this.#handleClosed()) throw this.#lostWithHandle('release');
     this.#released = true;
     untrackHeld(this);
     const code = releaseHeld(this.#id, false);
-    if (code > 0) throw this.#lost(code, 'release', false);
+    if (code > 0) throw this.#lost(code, 'release');
     // Windows: lib/ owns the fd itself (open.ts); POSIX: the lock table closed it.
     let error: unknown = code < 0 ? fail(code, this.#request(), 'unlock', native.lastWinError()) : undefined;
     // Stryker disable next-line all: Windows only; mutation runs are Linux-only

@@ -3,7 +3,8 @@
  * syscall for error messages and turns a negative code into a {@link LockError}.
  * @internal
  */
-import { ETIMEDOUT_ERRNO, LockError } from './errors.js';
+import { fstatSync } from 'node:fs';
+import { ETIMEDOUT_ERRNO, LockError, errnoOf } from './errors.js';
 import { KIND_CODE, TYPE_CODE, native } from './native.js';
 import type { LockKind, LockMode } from './types.js';
 
@@ -46,7 +47,28 @@ export function offset(v: bigint): number | bigint {
 }
 
 export function fail(code: number, req: Request, op: Operation, winerror = 0): LockError {
-  return new LockError(code, syscallName(req.kind, op), req.path, winerror);
+  return new LockError(code, syscallName(req.kind, op), req.path, winerror, openModeMismatch(code, req, op));
+}
+
+const EBADF_ERRNO = errnoOf('EBADF');
+
+/**
+ * fcntl(2) fails with EBADF both when "fd is not an open file descriptor" and when
+ * "cmd is F_SETLK or F_SETLKW and the file descriptor open mode doesn't match with the
+ * type of lock requested" (the OFD commands alike). An fd that fstat() still reads is
+ * the second case, which "bad file descriptor" alone does not let anyone guess.
+ */
+function openModeMismatch(code: number, req: Request, op: Operation): string | undefined {
+  if (code !== EBADF_ERRNO || (req.kind !== 'posix' && req.kind !== 'ofd') || (op !== 'try' && op !== 'wait')) {
+    return undefined;
+  }
+  try {
+    fstatSync(req.fd);
+  } catch {
+    return undefined;
+  }
+  const access = req.mode === 'exclusive' ? 'writing' : 'reading';
+  return `bad file descriptor: fd ${req.fd} is not open for ${access}, which a${req.mode === 'exclusive' ? 'n' : ''} ${req.mode} lock needs`;
 }
 
 // The hot path passes its request through a preallocated buffer the addon reads

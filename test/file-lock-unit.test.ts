@@ -1,8 +1,10 @@
 // FileLock and the syscall layer in one process, each observable StrykerJS found
 // unasserted (docs/TESTING.md): the syscall named in each kind's errors, offsets past
 // 2^53 reaching the kernel exactly (/proc/locks), the wording of a lost lock for a
-// path and for an fd, a mode change to the mode already held, `using` disposal and a
-// FileHandle closed under a tryChangeMode().
+// path and for an fd, a mode change to the mode already held, `using` disposal, a
+// FileHandle closed under the lock (also with its fd number reopened on the same file)
+// and an fd whose open mode does not allow the lock.
+import { spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +62,46 @@ describe('the syscall each kind names in its errors', () => {
     closeSync(holder);
     closeSync(waiter);
   });
+});
+
+describe("an fd whose open mode does not allow the lock (fcntl(2)'s second EBADF)", () => {
+  it('tryLock names the access the lock needs; a closed fd keeps the plain wording', async () => {
+    const f = file();
+    const readOnly = openSync(f, 'r');
+    const writeOnly = openSync(f, 'w');
+    expect((await errorOf(() => tryLock(readOnly, { kind: 'posix' }))).message).toBe(
+      `EBADF: bad file descriptor: fd ${readOnly} is not open for writing, which an exclusive lock needs, fcntl(F_SETLK)`,
+    );
+    expect(await errorOf(() => lock(writeOnly, { kind: 'ofd', mode: 'shared' }))).toMatchObject({
+      code: 'EBADF',
+      syscall: 'fcntl(F_OFD_SETLK)',
+      message: `EBADF: bad file descriptor: fd ${writeOnly} is not open for reading, which a shared lock needs, fcntl(F_OFD_SETLK)`,
+    });
+    // flock(2) takes any open mode.
+    tryLock(readOnly, { kind: 'flock' })!.release();
+    closeSync(readOnly);
+    closeSync(writeOnly);
+  });
+
+  it.each(['posix', 'ofd'] as LockKind[])(
+    '%s: tryChangeMode to exclusive on a read-only fd throws EBADF and keeps the shared lock',
+    async (kind) => {
+      const f = file();
+      const fd = openSync(f, 'r');
+      const l = tryLock(fd, { kind, mode: 'shared' })!;
+      const err = await errorOf(() => l.tryChangeMode('exclusive'));
+      const call = kind === 'posix' ? 'fcntl(F_SETLK)' : 'fcntl(F_OFD_SETLK)';
+      expect(err).toMatchObject({ code: 'EBADF', errno: -9, syscall: call });
+      expect(err.message).toBe(
+        `EBADF: bad file descriptor: fd ${fd} is not open for writing, which an exclusive lock needs, ${call}`,
+      );
+      expect([l.mode, l.released]).toEqual(['shared', false]);
+      expect(procLocks(f).map((e) => e.access)).toEqual(['READ']);
+      l.release();
+      expect(procLocks(f)).toEqual([]);
+      closeSync(fd);
+    },
+  );
 });
 
 describe('offsets beyond 2^53 reach the kernel exactly', () => {
@@ -163,6 +205,39 @@ describe('FileLock', () => {
     expect(l.released).toBe(true);
   });
 
+  it('a lock through a FileHandle changes mode and releases like any other', async () => {
+    const f = file();
+    const handle = await open(f, 'r+');
+    const l = tryLock(handle, { kind: 'posix', mode: 'shared' })!;
+    expect(l.tryChangeMode('exclusive')).toBe(true);
+    expect(procLocks(f).map((e) => e.access)).toEqual(['WRITE']);
+    l.release();
+    expect(procLocks(f)).toEqual([]);
+    expect(fstatSync(handle.fd).ino).toBe(statSync(f).ino); // the handle's fd stays open
+    await handle.close();
+  });
+
+  it('a released lock refuses tryChangeMode, naming itself', async () => {
+    const l = tryLock(file(), { kind: 'ofd' })!;
+    l.release();
+    expect((await errorOf(() => l.tryChangeMode('shared'))).message).toBe(
+      "The argument 'this' is a released lock. Received an instance of FileLock",
+    );
+    const byFlock = tryLock(file(), { kind: 'flock' })!;
+    expect((await errorOf(() => byFlock.tryChangeMode('shared'))).message).toBe(
+      "An atomic mode change of a 'flock' lock is unavailable on this platform (linux)",
+    );
+    byFlock.release();
+  });
+
+  it('a lock on an fd has no path property at all', () => {
+    const fd = openSync(file(), constants.O_RDWR);
+    const l = tryLock(fd, { kind: 'flock' })!;
+    expect(Object.hasOwn(l, 'path')).toBe(false);
+    l.release();
+    closeSync(fd);
+  });
+
   it('`using` and `await using` release at the end of the block', async () => {
     const f = file();
     {
@@ -178,4 +253,69 @@ describe('FileLock', () => {
     }
     expect(procLocks(f)).toEqual([]);
   });
+});
+
+// A FileHandle closed under its lock sets its fd to -1; the fd number is free, and the
+// next open of the same file may get it. The lock table alone would then see "the same
+// file on the same fd" and act on the caller's new fd: only the handle tells.
+describe('a FileHandle closed under the lock, its fd number reopened on the same file', () => {
+  /** Locks `f` through a FileHandle, closes the handle, reopens `f` on the same number. */
+  async function lostThroughHandle(f: string, kind: LockKind, mode: 'shared' | 'exclusive' = 'exclusive') {
+    const handle = await open(f, 'r+');
+    const lost = tryLock(handle, { kind, mode })!;
+    const fd = handle.fd;
+    await handle.close(); // drops the lock (flock(2), fcntl(2))
+    const reopened = openSync(f, constants.O_RDWR);
+    expect(reopened).toBe(fd); // the lowest free number
+    return { lost, reopened };
+  }
+
+  /** The stale-record check: a POSIX lock by path must still close its own fd on release. */
+  function ownFdIsClosedOnRelease(f: string): void {
+    const l = tryLock(f, { kind: 'posix' })!;
+    const own = l.fd;
+    l.release();
+    expect(() => fstatSync(own)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  }
+
+  it.each(['flock', 'ofd'] as LockKind[])(
+    "%s: release() throws ERR_LOCK_LOST and leaves the caller's new lock on that fd alone",
+    async (kind) => {
+      const f = file();
+      const { lost, reopened } = await lostThroughHandle(f, kind);
+      const mine = tryLock(reopened, { kind })!;
+      const err = await errorOf(() => lost.release());
+      expect(err).toMatchObject({ code: 'ERR_LOCK_LOST', syscall: 'release' });
+      expect(err.message).toContain(`fd ${reopened} was closed (closing it dropped the lock)`);
+      expect(procLocks(f)).toHaveLength(1); // `mine`, still held
+      if (kind === 'flock') expect(spawnSync('flock', ['-n', f, 'true']).status).toBe(1); // util-linux agrees
+      mine.release();
+      expect(procLocks(f)).toEqual([]);
+      closeSync(reopened);
+    },
+  );
+
+  it('posix: release() throws ERR_LOCK_LOST, takes no lock and keeps no record of it', async () => {
+    const f = file();
+    const { lost, reopened } = await lostThroughHandle(f, 'posix');
+    expect(await errorOf(() => lost.release())).toMatchObject({ code: 'ERR_LOCK_LOST' });
+    expect(procLocks(f)).toEqual([]);
+    ownFdIsClosedOnRelease(f);
+    closeSync(reopened);
+  });
+
+  it.each(['posix', 'ofd'] as LockKind[])(
+    '%s: tryChangeMode throws ERR_LOCK_LOST, takes no lock on the new fd and keeps no record',
+    async (kind) => {
+      const f = file();
+      const { lost, reopened } = await lostThroughHandle(f, kind, 'shared');
+      const err = await errorOf(() => lost.tryChangeMode('exclusive'));
+      expect(err).toMatchObject({ code: 'ERR_LOCK_LOST', syscall: 'tryChangeMode' });
+      expect(err.message).toContain(`fd ${reopened} was closed (closing it dropped the lock)`);
+      expect(procLocks(f)).toEqual([]);
+      expect(lost.released).toBe(true);
+      ownFdIsClosedOnRelease(f);
+      closeSync(reopened);
+    },
+  );
 });
