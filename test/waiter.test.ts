@@ -2,27 +2,17 @@
 // after the linger, waits that survive a thread limit, a worker blocked in lockSync
 // that can be terminated, a foreign SA_RESTART handler on the interrupt signal, and a
 // kernel wait that ignores the interrupt (abandoned, its late grant undone).
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { AbortError, fcntlLockSync, lock, lockSync, tryLock, type LockKind } from '../dist/index.js';
 import { native } from '../dist/native.js';
-import { processAgent, procLocks, until, useTempFiles, within, type ProcLocksEntry } from './helpers.js';
+import { processAgent, procLocks, until, useTempFiles, type ProcLocksEntry } from './helpers.js';
+import { useLineChildren } from './line-child.js';
+import { canFuse, fdsOn, useStuckFs } from './stuck-fs.js';
 
 const file = useTempFiles();
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -39,68 +29,8 @@ function waiterTids(): string[] {
   });
 }
 
-const children = new Set<ChildProcessWithoutNullStreams>();
-const mounts = new Set<string>();
-afterEach(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  children.clear();
-  // A FUSE daemon killed above leaves its mount behind: detach it.
-  for (const m of mounts) spawnSync('fusermount3', ['-u', '-z', m]);
-  mounts.clear();
-});
-
-/** A child node process with line-based stdout. */
-function child(
-  cmd: string,
-  args: string[],
-): {
-  proc: ChildProcessWithoutNullStreams;
-  line: () => Promise<string>;
-  exit: () => Promise<{ code: number | null; signal: string | null }>;
-  stderr: () => string;
-} {
-  const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
-  children.add(proc);
-  const lines: string[] = [];
-  const waiting: ((l: string) => void)[] = [];
-  let buf = '';
-  let err = '';
-  proc.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const w = waiting.shift();
-      if (w) w(l);
-      else lines.push(l);
-    }
-  });
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: string | null }>((r) =>
-    proc.once('exit', (code, signal) => r({ code, signal })),
-  );
-  // Bounded (test/helpers.ts within): a child that never prints or never exits fails
-  // its test with what it did not do, instead of running into vitest's timeout.
-  const name = [cmd, ...args].map((a) => a.split('/').pop()).join(' ');
-  // A child that dies instead of printing fails at once, saying how it ended ('close':
-  // after its stdout has been read to the end, so no printed line is passed over).
-  const died = new Promise<never>((_, reject) =>
-    proc.once('close', (code, signal) =>
-      reject(new Error(`${name} ended (code ${code}, signal ${signal}) before its next line (stderr: ${err})`)),
-    ),
-  );
-  died.catch(() => {});
-  const line = (): Promise<string> => {
-    const l = lines.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    const next = Promise.race([new Promise<string>((r) => waiting.push(r)), died]);
-    return within(next, () => `${name} did not print its next line (stderr: ${err})`);
-  };
-  const exitBounded = (): Promise<{ code: number | null; signal: string | null }> =>
-    within(exit, `${name} did not exit (stderr: ${err})`);
-  return { proc, line, exit: exitBounded, stderr: () => err };
-}
+const child = useLineChildren();
+const stuckFs = useStuckFs(child);
 
 describe.each(KINDS)('waiter threads, kind %s', (kind) => {
   it('granted, timed-out and aborted waits reuse one thread, and none is left after the linger', async () => {
@@ -305,46 +235,8 @@ describe.runIf(canDropPrivileges)('under a thread limit (prlimit --nproc, as an 
   });
 });
 
-// A real FUSE filesystem whose blocking lock requests ignore the interrupt
-// (test/fixtures/stuck-lock-fs.c): needs /dev/fuse, root (mount) and libfuse3's headers.
-const fuseFlags = spawnSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' });
-const canFuse = existsSync('/dev/fuse') && process.getuid?.() === 0 && fuseFlags.status === 0;
+// A real FUSE filesystem whose blocking lock requests ignore the interrupt (test/stuck-fs.ts).
 describe.runIf(canFuse)('a FUSE filesystem that ignores the interrupt', () => {
-  /** Builds and mounts test/fixtures/stuck-lock-fs.c; unmounted after the test. */
-  async function stuckFs(): Promise<{ file: string; fs: ReturnType<typeof child> }> {
-    const dir = mkdtempSync(join(tmpdir(), 'syslocks-fuse-'));
-    const mnt = join(dir, 'mnt');
-    mkdirSync(mnt);
-    const exe = join(dir, 'stuck-lock-fs');
-    execFileSync(process.env['CC'] ?? 'cc', [
-      '-o',
-      exe,
-      fixture('stuck-lock-fs.c'),
-      ...fuseFlags.stdout.trim().split(/\s+/),
-    ]);
-    mounts.add(mnt);
-    const fs = child(exe, [mnt]);
-    onTestFinished(async () => {
-      fs.proc.stdin.end(); // the filesystem unmounts and exits
-      await fs.exit();
-      spawnSync('fusermount3', ['-u', mnt]);
-      rmSync(dir, { recursive: true, force: true });
-    });
-    expect(await fs.line()).toBe('mounted');
-    return { file: join(mnt, 'f.lock'), fs };
-  }
-
-  /** This process's fds that refer to `file` (/proc/self/fd). */
-  function fdsOn(file: string): string[] {
-    return readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === file;
-      } catch {
-        return false; // closed meanwhile
-      }
-    });
-  }
-
   it('the wait settles at its timeout; the abandoned thread undoes the late grant through the still-open fd', async () => {
     const { file: f, fs } = await stuckFs();
     const fd = openSync(f, constants.O_RDWR);
