@@ -30,6 +30,7 @@ export default defineConfig({
       'test/wait.test.ts',
       'test/wait-unit.test.ts',
       'test/refused-unlock.test.ts',
+      'test/wait-engine-unit.test.ts',
       'test/interop.test.ts',
       // Fresh processes loading a copy of dist/: the load-error messages (lib/load_error.ts).
       'test/package/load-error.test.ts',

@@ -139,6 +139,7 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
       const state = native.waitCancel(id, performance.now() - cancelledAt >= GRACE_MS);
       if (state === CANCEL_ABANDONED) {
         settle(reason);
+        // Stryker disable next-line ConditionalExpression: equivalent, a repeat after "done" re-interrupts a wait whose completion is already on its way, and settling clears it
       } else if (state === CANCEL_PENDING) {
         retry = setTimeout(interrupt, retryDelay);
         // Stryker disable next-line MethodExpression,ArithmeticOperator: the backoff's pace shows only on a clock
@@ -186,6 +187,7 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
     if (id === ENOMEM_ERRNO) {
       polling = true;
       retry = setTimeout(poll, retryDelay);
+      // Stryker disable next-line EqualityOperator: equivalent, wait ids start at 1 (native/waiter.h next_id_)
     } else if (id < 0) {
       settle(fail(id, req, 'wait'));
       return;

@@ -1,6 +1,8 @@
 // python3's fcntl module as an outside witness: a separate process, code nobody here
 // wrote, asking the kernel about locks on a file.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import type { LockKind } from '../dist/index.js';
+import { within } from './helpers.js';
 
 const PROBE = `
 import fcntl, os, sys, struct
@@ -46,4 +48,24 @@ export function outsideTry(
 /** F_GETLK from another process: "none" or "<mode> <start> <length> <pid>". */
 export function outsideGetlk(file: string, mode: 'shared' | 'exclusive', start = 0, length = 0): string {
   return run([file, 'getlk', mode, String(start), String(length)]);
+}
+
+/** python3 holding `kind` on the whole file for `seconds`, then exiting (its lock goes with it). */
+export async function pythonHolder(f: string, kind: LockKind, seconds: number): Promise<void> {
+  const take =
+    kind === 'flock'
+      ? 'fcntl.flock(fh, fcntl.LOCK_EX)'
+      : kind === 'posix'
+        ? 'fcntl.lockf(fh, fcntl.LOCK_EX)'
+        : 'fcntl.fcntl(fh, fcntl.F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))';
+  const py = spawn(
+    'python3',
+    [
+      '-c',
+      `import fcntl, struct, sys, time; fh = open(sys.argv[1], 'r+'); ${take}; print("held", flush=True); time.sleep(${seconds})`,
+      f,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await within(new Promise((r) => py.stdout.once('data', r)), 'python3 did not print that it holds the lock');
 }

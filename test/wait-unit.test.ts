@@ -3,36 +3,16 @@
 // existing tests only timed these out), a kernel error from that blocking wait
 // (EDEADLK, POSIX deadlock detection across two processes), and the abort watchers a
 // shared signal carries going back to none once its waits have settled.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { lock, lockSync, tryLock, type LockKind } from '../dist/index.js';
 import { processAgent, procLocks, until, useTempFiles, within } from './helpers.js';
+import { pythonHolder } from './python.js';
 
 const temp = useTempFiles();
 // The module instance dist/index.js itself loaded (an `import` of dist/wait.js from
 // here would be a second instance, with its own watcher table).
 const { abortWatchersOf } = createRequire(import.meta.url)('../dist/wait.js') as typeof import('../dist/wait.js');
-
-/** python3 holding `kind` on the whole file for `seconds`, then exiting (its lock goes with it). */
-async function pythonHolder(f: string, kind: LockKind, seconds: number): Promise<void> {
-  const take =
-    kind === 'flock'
-      ? 'fcntl.flock(fh, fcntl.LOCK_EX)'
-      : kind === 'posix'
-        ? 'fcntl.lockf(fh, fcntl.LOCK_EX)'
-        : 'fcntl.fcntl(fh, fcntl.F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))';
-  const py = spawn(
-    'python3',
-    [
-      '-c',
-      `import fcntl, struct, sys, time; fh = open(sys.argv[1], 'r+'); ${take}; print("held", flush=True); time.sleep(${seconds})`,
-      f,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await within(new Promise((r) => py.stdout.once('data', r)), 'python3 did not print that it holds the lock');
-}
 
 describe('lockSync() blocks until the holder lets go', () => {
   it.each(['flock', 'posix', 'ofd'] as LockKind[])('%s', async (kind) => {
