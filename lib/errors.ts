@@ -216,22 +216,24 @@ function describe(v: unknown): string {
       return `type bigint (${v}n)`;
     case 'number':
       return `type number (${Object.is(v, -0) ? '-0' : String(v)})`;
+    case 'boolean':
+      return `type boolean (${v})`;
+    case 'symbol':
+      return `type symbol (${String(v)})`;
     case 'function':
       return `function ${v.name}`;
     case 'object': {
       const ctor = (v as { constructor?: unknown }).constructor;
+      // Node tests `'name' in value.constructor`, which throws on a primitive constructor.
       if (ctor && (typeof ctor === 'function' || typeof ctor === 'object') && 'name' in ctor) {
         return `an instance of ${String(ctor.name)}`;
       }
       return inspect(v, { depth: -1 });
     }
-    case 'string': {
-      const shown = v.length > 28 ? `${v.slice(0, 25)}...` : v;
-      return `type string (${shown.includes("'") ? JSON.stringify(shown) : `'${shown}'`})`;
-    }
     default: {
-      const shown = inspect(v, { colors: false });
-      return `type ${typeof v} (${shown.length > 28 ? `${shown.slice(0, 25)}...` : shown})`;
+      const str = String(v); // a string: the only type left
+      const shown = str.length > 28 ? `${str.slice(0, 25)}...` : str;
+      return `type string (${shown.includes("'") ? JSON.stringify(shown) : `'${shown}'`})`;
     }
   }
 }

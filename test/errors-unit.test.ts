@@ -50,6 +50,13 @@ describe('LockError', () => {
     expect(err.message).toBe('ETIMEDOUT: timed out, flock');
   });
 
+  it("an errno only libuv names (no os.constants entry) keeps libuv's name and text", () => {
+    // EREMOTEIO: what a network filesystem may answer; os.constants.errno lacks it.
+    const err = new LockError(-121, 'fcntl(F_SETLK)');
+    expect(err).toMatchObject({ code: 'EREMOTEIO', errno: -121 });
+    expect(err.message).toBe('EREMOTEIO: remote I/O error, fcntl(F_SETLK)');
+  });
+
   it('an errno nobody can name is UNKNOWN with its number', () => {
     const err = new LockError(-98765, 'flock');
     expect(err).toMatchObject({ code: 'UNKNOWN', errno: -98765 });
@@ -119,6 +126,14 @@ describe('how a bad argument is described', () => {
     ['an object whose constructor is not a function', { constructor: { name: 'Fake' } }],
     ['a boolean', false],
     ['a symbol', Symbol('s')],
+    ['a symbol shown in 28 characters', Symbol('s'.repeat(20))],
+    ['a symbol shown in 29 characters', Symbol('s'.repeat(21))],
+    ['a bigint of 40 digits', 10n ** 39n],
+    ['a number of 24 characters', -1.2345678901234567e-300],
+    ['true', true],
+    ['Infinity', -Infinity],
+    ['a nested object without prototype', Object.assign(Object.create(null) as object, { a: { b: 1 } })],
+    ['an instance of an anonymous class', new (class {})()],
   ];
 
   /** Node's own message for `value` where a string is required (path.join validates). */
@@ -146,6 +161,8 @@ describe('how a bad argument is described', () => {
     expect(received(named)).toBe('function named');
     expect(received(-0)).toBe('type number (-0)');
     expect(received(Object.create(null))).toBe('[Object: null prototype] {}');
+    // Node's own test (`'name' in value.constructor`) throws a TypeError here.
+    expect(received({ constructor: 5 })).toBe('[Object]');
   });
 
   it('the other argument errors carry Node’s codes', () => {
