@@ -29,7 +29,7 @@ export default defineConfig({
       'test/kinds.test.ts',
       'test/wait.test.ts',
       'test/wait-unit.test.ts',
-      'test/refused-unlock.test.ts',
+      'test/refusing-fs.test.ts',
       'test/wait-engine-unit.test.ts',
       'test/interop.test.ts',
       // Fresh processes loading a copy of dist/: the load-error messages (lib/load_error.ts).

@@ -243,8 +243,8 @@ export function getLock(target: Target, options?: LockOptions): LockConflict | n
       const held = query(req);
       if (held === null) return null;
       const conflict: LockConflict = { kind: p.kind, ...held };
-      // F_GETLK names an OFD holder -1 (fcntl(2)); /proc can name it.
-      if (conflict.pid === -1) conflict.pid = resolveOfdPid(fd, conflict);
+      // F_GETLK names an OFD holder -1 (fcntl(2)); /proc can name it (other pids stay).
+      conflict.pid = resolveOfdPid(fd, conflict);
       return conflict;
     }
     // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: only flock gets here, and mutation runs are Linux-only

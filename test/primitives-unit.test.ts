@@ -73,6 +73,20 @@ describe('wait: true waits; without it a held lock is EAGAIN', () => {
   });
 });
 
+it('the sync primitives: an error other than contention with wait: true throws from the try, without waiting', () => {
+  // A read-only fd cannot take a write lock (fcntl(2), EBADF): F_SETLK says so at once;
+  // waiting would only ask F_SETLKW the same question and name the wrong call.
+  const readOnly = openSync(file, 'r');
+  try {
+    expect(thrown(() => fcntlLockSync(readOnly, { mode: 'exclusive', wait: true }))).toMatchObject({
+      code: 'EBADF',
+      syscall: 'fcntl(F_SETLK)',
+    });
+  } finally {
+    closeSync(readOnly);
+  }
+});
+
 describe('the async primitives', () => {
   it.each([
     ['posix', false, 'POSIX', 'fcntl(F_SETLKW)'],

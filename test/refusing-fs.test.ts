@@ -1,11 +1,11 @@
-// An unlock the filesystem refuses (a FUSE filesystem answering F_UNLCK with EIO,
-// test/stuck-fs.ts): the error reaches the caller, naming the unlock call, and nothing
-// is leaked on the way (the lock counts as released, its own fd is closed).
-// Linux has no local filesystem whose unlock fails, so without this filesystem the
-// error paths of release() and of the unlock primitives run in no test.
+// Lock requests and unlocks the filesystem refuses (a FUSE filesystem answering with
+// ENOLCK or EIO, test/stuck-fs.ts): the error reaches the caller, naming the call, and
+// nothing is leaked on the way (a lock counts as released, an fd the library opened is
+// closed). No local Linux filesystem fails these, so without this filesystem those
+// error paths of tryLock/lockSync/lock, release() and the unlock primitives run in no test.
 import { closeSync, constants, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fcntlLock, fcntlLockSync, lock } from '../dist/index.js';
+import { fcntlLock, fcntlLockSync, lock, lockSync, tryLock } from '../dist/index.js';
 import { thrown } from './helpers.js';
 import { useLineChildren } from './line-child.js';
 import { canFuse, fdsOn, useStuckFs } from './stuck-fs.js';
@@ -50,5 +50,20 @@ describe.runIf(canFuse)('an unlock the filesystem refuses (EIO)', () => {
     } finally {
       closeSync(fd);
     }
+  });
+});
+
+describe.runIf(canFuse)('a lock request the filesystem refuses (ENOLCK)', () => {
+  it('tryLock, lockSync and lock throw it with the non-blocking call and close the fd they opened', async () => {
+    const { file: f, fs } = await stuckFs();
+    fs.proc.stdin.write('fail-tries\n');
+    expect(await fs.line()).toBe('failing');
+    const expected = { code: 'ENOLCK', syscall: 'fcntl(F_OFD_SETLK)', path: f };
+    expect(thrown(() => tryLock(f, { kind: 'ofd' }))).toMatchObject(expected);
+    expect(fdsOn(f)).toEqual([]);
+    expect(thrown(() => lockSync(f, { kind: 'ofd', timeout: 60_000 }))).toMatchObject(expected);
+    expect(fdsOn(f)).toEqual([]);
+    await expect(lock(f, { kind: 'ofd', timeout: 60_000 })).rejects.toMatchObject(expected);
+    expect(fdsOn(f)).toEqual([]);
   });
 });
