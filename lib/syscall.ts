@@ -167,7 +167,11 @@ export function query(req: Request): { mode: LockMode; start: bigint; length: bi
   };
 }
 
-/** The rejection of a wait whose timeout elapsed: code 'ETIMEDOUT'. */
+/**
+ * The rejection of a wait whose timeout elapsed: code 'ETIMEDOUT'. lock.ts replaces it
+ * (timeout.ts waitTimedOut, with the holders) before any caller sees it.
+ */
 export function timeoutError(req: Request): LockError {
+  // Stryker disable next-line StringLiteral: equivalent, replaced before any caller sees it
   return new LockError(ETIMEDOUT_ERRNO, syscallName(req.kind, 'wait'), req.path, 0, 'lock wait timed out');
 }

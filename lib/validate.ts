@@ -93,7 +93,8 @@ export function validateRange(range: unknown, name = 'options.range'): ResolvedR
   const r = range as LockRange;
   const start = toOffset(`${name}.start`, r.start, max);
   const length = toOffset(`${name}.length`, r.length, max);
-  if (length > 0n && start + length - 1n > max) {
+  // (A length of 0, to EOF and beyond, never trips this: start <= max.)
+  if (start + length - 1n > max) {
     throw outOfRange(name, `a range ending at or before byte ${max}`, range);
   }
   return { start, length };
@@ -208,7 +209,8 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      // A transposition (i, j >= 2: at i or j = 1 a[-1] / b[-1] is undefined and never equal).
+      if (a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
       d[i]![j] = v;
     }
   }

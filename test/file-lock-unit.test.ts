@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { getLock, lock, lockSync, tryLock, type LockKind } from '../dist/index.js';
+import { fcntlLockSync, flockSync, getLock, lock, lockSync, tryLock, type LockKind } from '../dist/index.js';
 import { offset } from '../dist/syscall.js';
-import { processAgent, procLocks, useTempFiles } from './helpers.js';
+import { processAgent, procLocks, thrown, useTempFiles } from './helpers.js';
 
 const file = useTempFiles();
 
@@ -50,6 +50,26 @@ describe('the syscall each kind names in its errors', () => {
       });
     }
   });
+  it("unlocking a closed fd through the primitives names each kind's unlock call", () => {
+    const fd = closedFd();
+    expect(thrown(() => flockSync(fd, 'unlock'))).toMatchObject({ code: 'EBADF', syscall: 'flock' });
+    expect(thrown(() => fcntlLockSync(fd, { mode: 'unlock' }))).toMatchObject({ syscall: 'fcntl(F_SETLK)' });
+    expect(thrown(() => fcntlLockSync(fd, { mode: 'unlock', ofd: true }))).toMatchObject({
+      syscall: 'fcntl(F_OFD_SETLK)',
+    });
+  });
+
+  it.each([
+    ['flock', 'flock'],
+    ['posix', 'fcntl(F_SETLKW)'],
+  ] as const)('%s: a timed-out wait names %s', async (kind, call) => {
+    const f = file();
+    const agent = await processAgent();
+    await agent.ok('tryLock', { path: f, options: { kind } });
+    expect(thrown(() => lockSync(f, { kind, timeout: 10 }))).toMatchObject({ code: 'ETIMEDOUT', syscall: call });
+    await expect(lock(f, { kind, timeout: 10 })).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: call });
+  });
+
   it('a timed-out wait names the blocking call and says it timed out', async () => {
     const f = file();
     const holder = openSync(f, constants.O_RDWR);

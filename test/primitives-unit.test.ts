@@ -176,4 +176,13 @@ describe('bad operations name what is allowed', () => {
       "The argument 'options.mode' must be 'shared', 'exclusive' or 'unlock'. Received type string ('up')",
     );
   });
+
+  it('flock and fcntlLock reject with the same words', async () => {
+    await expect(flock(fd, 'up' as 'shared')).rejects.toThrow(
+      "The argument 'operation' must be 'shared', 'exclusive' or 'unlock'. Received type string ('up')",
+    );
+    await expect(fcntlLock(fd, { mode: 'up' as 'shared' })).rejects.toThrow(
+      "The argument 'options.mode' must be 'shared', 'exclusive' or 'unlock'. Received type string ('up')",
+    );
+  });
 });
