@@ -6,7 +6,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fcntlLock, fcntlLockSync, lock, lockSync, tryLock } from '../dist/index.js';
-import { thrown } from './helpers.js';
+import { thrown, within } from './helpers.js';
 import { useLineChildren } from './line-child.js';
 import { canFuse, fdsOn, useStuckFs } from './stuck-fs.js';
 
@@ -18,7 +18,7 @@ describe.runIf(canFuse)('an unlock the filesystem refuses (EIO)', () => {
     const waiting = lock(f, { kind: 'posix' }); // the filesystem refuses every try: a wait
     expect(await fs.line()).toBe('wait');
     fs.proc.stdin.write('grant\n');
-    const l = await waiting;
+    const l = await within(waiting, 'the granted wait did not settle');
     expect(fdsOn(f)).toHaveLength(1);
     fs.proc.stdin.write('fail-unlocks\n');
     expect(await fs.line()).toBe('failing');
@@ -38,7 +38,7 @@ describe.runIf(canFuse)('an unlock the filesystem refuses (EIO)', () => {
       const waiting = fcntlLock(fd, { mode: 'exclusive' });
       expect(await fs.line()).toBe('wait');
       fs.proc.stdin.write('grant\n');
-      await waiting;
+      await within(waiting, 'the granted wait did not settle');
       fs.proc.stdin.write('fail-unlocks\n');
       expect(await fs.line()).toBe('failing');
       expect(thrown(() => fcntlLockSync(fd, { mode: 'unlock' }))).toMatchObject({
@@ -63,7 +63,9 @@ describe.runIf(canFuse)('a lock request the filesystem refuses (ENOLCK)', () => 
     expect(fdsOn(f)).toEqual([]);
     expect(thrown(() => lockSync(f, { kind: 'ofd', timeout: 60_000 }))).toMatchObject(expected);
     expect(fdsOn(f)).toEqual([]);
-    await expect(lock(f, { kind: 'ofd', timeout: 60_000 })).rejects.toMatchObject(expected);
+    await expect(within(lock(f, { kind: 'ofd', timeout: 60_000 }), 'lock() did not settle')).rejects.toMatchObject(
+      expected,
+    );
     expect(fdsOn(f)).toEqual([]);
   });
 });
