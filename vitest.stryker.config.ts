@@ -31,6 +31,7 @@ export default defineConfig({
       'test/wait-unit.test.ts',
       'test/refusing-fs.test.ts',
       'test/wait-engine-unit.test.ts',
+      'test/self-deadlock-unit.test.ts',
       'test/interop.test.ts',
       // Fresh processes loading a copy of dist/: the load-error messages (lib/load_error.ts).
       'test/package/load-error.test.ts',
