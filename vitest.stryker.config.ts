@@ -32,6 +32,8 @@ export default defineConfig({
       'test/refusing-fs.test.ts',
       'test/wait-engine-unit.test.ts',
       'test/self-deadlock-unit.test.ts',
+      'test/load-error-unit.test.ts',
+      'test/capabilities-unit.test.ts',
       'test/interop.test.ts',
       // Fresh processes loading a copy of dist/: the load-error messages (lib/load_error.ts).
       'test/package/load-error.test.ts',
