@@ -47,6 +47,20 @@ describe.skipIf(process.platform !== 'linux')('native load errors', () => {
     expect(e.message).toContain(`no prebuilt binary ships for ${PLATFORM_ARCH}`);
   });
 
+  test('an untagged prebuilt binary that does not load: named exactly, with platform and libc', () => {
+    const dir = join(root, 'prebuilds', PLATFORM_ARCH);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'syslocks.node'), 'not an ELF file');
+    try {
+      const e = load();
+      expect(e.message).toContain(
+        `the prebuilt binary prebuilds/${PLATFORM_ARCH}/syslocks.node for ${PLATFORM_ARCH} (glibc) is there but did not load: `,
+      );
+    } finally {
+      rmSync(join(root, 'prebuilds'), { recursive: true, force: true });
+    }
+  });
+
   test('a prebuilt binary that does not load: names it and the loader error', () => {
     const dir = join(root, 'prebuilds', PLATFORM_ARCH);
     mkdirSync(dir, { recursive: true });
