@@ -34,6 +34,7 @@ export default defineConfig({
       'test/self-deadlock-unit.test.ts',
       'test/load-error-unit.test.ts',
       'test/capabilities-unit.test.ts',
+      'test/timeout-holders.test.ts',
       'test/interop.test.ts',
       // Fresh processes loading a copy of dist/: the load-error messages (lib/load_error.ts).
       'test/package/load-error.test.ts',

@@ -24,7 +24,11 @@ function program(command: string | null): string {
 function heldBy(holders: readonly LockHolder[]): string {
   if (holders.length === 0) return '';
   const pids = [...new Map(holders.map((h) => [h.pid, h])).values()];
-  const named = pids.slice(0, 3).map((h) => `pid ${h.pid} '${program(h.command)}'`);
+  // pid -1: an OFD lock whose open file description no process shows an fd for (/proc
+  // unreadable, or the fd in flight in a unix socket, or kept by a mapping).
+  const named = pids
+    .slice(0, 3)
+    .map((h) => (h.pid === -1 ? 'an owner /proc does not show' : `pid ${h.pid} '${program(h.command)}'`));
   if (pids.length > 3) named.push(`${pids.length - 3} more`);
   return ` (held by ${named.join(', ')})`;
 }
