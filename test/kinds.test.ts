@@ -150,7 +150,9 @@ describe.each(KINDS)('kind %s', (kind) => {
         expect(err!.code).toBe('EBADF');
         expect(err!.errno).toBe(-9);
         expect(err!.syscall).toBe(kind === 'ofd' ? 'fcntl(F_OFD_SETLK)' : 'fcntl(F_SETLK)');
-        expect(err!.message).toBe(`EBADF: bad file descriptor, ${err!.syscall}`);
+        expect(err!.message).toBe(
+          `EBADF: bad file descriptor: fd ${fd} is not open for writing, which an exclusive lock needs, ${err!.syscall}`,
+        );
       }
     } finally {
       closeSync(fd);
