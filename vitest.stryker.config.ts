@@ -35,6 +35,7 @@ export default defineConfig({
       'test/load-error-unit.test.ts',
       'test/capabilities-unit.test.ts',
       'test/timeout-holders.test.ts',
+      'test/holders-selection.test.ts',
       'test/interop.test.ts',
       // Fresh processes loading a copy of dist/: the load-error messages (lib/load_error.ts).
       'test/package/load-error.test.ts',

@@ -1,9 +1,10 @@
 // Who a timeout names when /proc cannot name the owner: an OFD lock whose only fd is
 // in flight in a unix socket (SCM_RIGHTS, sender's copy closed) is held by an open
-// file description no process has an fd for. /proc/locks shows it with pid -1.
+// file description no process has an fd for. /proc/locks shows it with pid -1, and so
+// do the timeout's holders and getLock().
 import { spawn } from 'node:child_process';
 import { expect, it, onTestFinished } from 'vitest';
-import { lockSync, type LockError } from '../dist/index.js';
+import { getLock, lockSync, type LockError } from '../dist/index.js';
 import { procLocks, thrown, useTempFiles, within } from './helpers.js';
 
 const temp = useTempFiles();
@@ -30,4 +31,6 @@ it('an OFD lock in flight in a unix socket: the timeout says /proc does not show
     `ETIMEDOUT: lock wait timed out after 20 ms (held by an owner /proc does not show), fcntl(F_OFD_SETLKW) '${f}'`,
   );
   expect(err.holders).toMatchObject([{ pid: -1, command: null, kind: 'ofd', mode: 'exclusive' }]);
+  // getLock: F_OFD_GETLK's -1 stays -1 when /proc has no owner to put in its place.
+  expect(getLock(f, { kind: 'ofd' })).toEqual({ kind: 'ofd', mode: 'exclusive', start: 0n, length: 0n, pid: -1 });
 });
