@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The mutation score of lib/ from one or more StrykerJS JSON reports (`npm run mutate`
 // writes reports/mutation/mutation.json; a run split into batches, one report per
-// batch). A file in several reports counts from the last one given.
+// batch). A file in several reports counts from the last one given, except that
+// module-load (static) mutants a later run ignored keep the earlier run's results.
 //
 //   node scripts/mutation-score.mjs reports/mutation-*.json [--survivors]
 //
@@ -14,7 +15,17 @@ const listSurvivors = args.includes('--survivors');
 const files = new Map();
 for (const path of args.filter((a) => !a.startsWith('--'))) {
   const report = JSON.parse(readFileSync(path, 'utf8'));
-  for (const [file, f] of Object.entries(report.files)) files.set(file, f);
+  for (const [file, f] of Object.entries(report.files)) {
+    // A run with ignoreStatic (IGNORE_STATIC=1) leaves module-load mutants Ignored: they
+    // keep their results from an earlier report of the file, which ran them.
+    const earlier = files.get(file);
+    const isIgnoredStatic = (m) => m.static && m.status === 'Ignored';
+    if (earlier && f.mutants.some(isIgnoredStatic)) {
+      const ran = earlier.mutants.filter((m) => m.static && !isIgnoredStatic(m));
+      f.mutants = [...f.mutants.filter((m) => !isIgnoredStatic(m)), ...ran];
+    }
+    files.set(file, f);
+  }
 }
 if (files.size === 0) {
   console.error('usage: node scripts/mutation-score.mjs REPORT.json... [--survivors]');
