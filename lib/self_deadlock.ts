@@ -52,19 +52,23 @@ function overlaps(a: HeldLock['range'], b: HeldLock['range']): boolean {
 }
 
 /**
- * A lock this thread holds that would block `req` for good, if any. POSIX requests
- * never conflict with the process's own locks, and a flock/OFD lock on the same open
- * file description never conflicts with itself (the fd is compared, a close
+ * A lock this thread holds that would block `req` for good, if any. A POSIX request
+ * never conflicts with the process's own POSIX locks, but it does with the process's
+ * OFD locks (fcntl(2): where "one lock is an open file description lock and the other
+ * is a traditional record lock", they "conflict even when they are acquired by the same
+ * process on the same file descriptor"). A flock/OFD lock on the same open file description never
+ * conflicts with a request of its own kind through it (the fd is compared, a close
  * approximation: a dup'd fd shares the description).
  */
 export function ownConflict(req: HeldLock): HeldLock | undefined {
-  if (req.kind === 'posix' || held.size === 0) return undefined;
+  if (held.size === 0) return undefined;
   let target: string | undefined;
   for (const l of held) {
     if (family(l.kind) !== family(req.kind)) continue;
+    if (req.kind === 'posix' && l.kind === 'posix') continue;
     // One open file description never conflicts with itself, but a Windows handle does:
     // a second exclusive lock through the same handle is refused (SEMANTICS.md row 3b).
-    if (l.fd === req.fd && req.kind !== 'windows') continue;
+    if (l.fd === req.fd && l.kind === req.kind && req.kind !== 'windows') continue;
     if (l.mode === 'shared' && req.mode === 'shared') continue;
     if (!overlaps(l.range, req.range)) continue;
     target ??= fileKey(req.fd);

@@ -1,13 +1,16 @@
 // ownConflict (lib/self_deadlock.ts), the check before a blocking lockSync without a
 // timeout, case by case on real fds: which held locks count as blocking a request of
 // this thread, by kind family, fd, mode, range boundary and file identity.
+import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ownConflict, trackHeld, untrackHeld, type HeldLock } from '../dist/self_deadlock.js';
 import type { LockKind, LockMode } from '../dist/index.js';
 import { useTempFiles } from './helpers.js';
 
 const temp = useTempFiles();
+const require = createRequire(import.meta.url);
 const tracked: HeldLock[] = [];
 const fds: number[] = [];
 afterEach(() => {
@@ -41,12 +44,21 @@ describe('what blocks a request of this thread', () => {
     expect(ownConflict(req)).toBeUndefined();
   });
 
-  it('never the same fd (one open file description), never for a POSIX request', () => {
+  it('never a request of the same kind through the same fd (one open file description)', () => {
     const f = temp();
     const fd = fdOn(f);
     hold(lockOf('ofd', fd));
     expect(ownConflict(lockOf('ofd', fd))).toBeUndefined();
-    expect(ownConflict(lockOf('posix', fdOn(f)))).toBeUndefined();
+  });
+
+  it("a POSIX request: never the process's own POSIX lock, always its OFD lock, even on the same fd", () => {
+    const f = temp();
+    const fd = fdOn(f);
+    hold(lockOf('posix', fdOn(f)));
+    expect(ownConflict(lockOf('posix', fd))).toBeUndefined();
+    const ofd = hold(lockOf('ofd', fd));
+    expect(ownConflict(lockOf('posix', fd))).toBe(ofd);
+    expect(ownConflict(lockOf('posix', fdOn(f)))).toBe(ofd);
   });
 
   it('shared against shared never; shared against exclusive either way', () => {
@@ -97,4 +109,18 @@ describe('ranges: half-open [start, start + length), length 0 = to EOF and beyon
     hold(lockOf('ofd', fdOn(f), 'exclusive', hs, hl));
     expect(ownConflict(lockOf('ofd', fdOn(f), 'exclusive', rs, rl)) !== undefined).toBe(conflicts);
   });
+});
+
+it('lockSync of a POSIX lock over an OFD lock of its own thread: EDEADLK at once, not a wait for ever', () => {
+  // fcntl(2): the two conflict even in one process, so without the check this blocks
+  // for good: run in a child, bounded, so a regression fails here instead of hanging.
+  const f = temp();
+  const code = `
+    const { tryLock, lockSync } = require(${JSON.stringify(require.resolve('../dist/index.js'))});
+    tryLock(process.argv[1], { kind: 'ofd' });
+    try { lockSync(process.argv[1], { kind: 'posix' }); console.log('granted'); }
+    catch (e) { console.log(e.code, e.syscall); }`;
+  const r = spawnSync(process.execPath, ['-e', code, f], { encoding: 'utf8', timeout: 20_000 });
+  expect(r.signal, 'lockSync did not return within 20 s').toBeNull();
+  expect(r.stdout.trim()).toBe('EDEADLK fcntl(F_SETLKW)');
 });
