@@ -74,7 +74,7 @@ export class FileLock {
       throw unavailable(`An atomic mode change of a '${this.kind}' lock`);
     }
     if (this.#released) throw invalidArgValue('this', 'is a released lock', this);
-    if (next === this.#mode) return true;
+    // Even to the mode held, the table checks the fd first: a lost lock is never "true".
     if (this.#handleClosed()) throw this.#lostWithHandle('tryChangeMode');
     const code = changeHeld(this.#id, next);
     if (code === EAGAIN_ERRNO) return false;

@@ -250,6 +250,17 @@ describe('FileLock', () => {
     byFlock.release();
   });
 
+  it('tryChangeMode to the mode already held still finds a lost lock (closed fd, closed FileHandle)', async () => {
+    const fd = openSync(file(), constants.O_RDWR);
+    const byFd = tryLock(fd, { kind: 'ofd' })!;
+    closeSync(fd);
+    expect(thrown(() => byFd.tryChangeMode('exclusive'))).toMatchObject({ code: 'ERR_LOCK_LOST' });
+    const handle = await open(file(), 'r+');
+    const byHandle = tryLock(handle, { kind: 'posix', mode: 'shared' })!;
+    await handle.close();
+    expect(thrown(() => byHandle.tryChangeMode('shared'))).toMatchObject({ code: 'ERR_LOCK_LOST' });
+  });
+
   it('a lock on an fd has no path property at all', () => {
     const fd = openSync(file(), constants.O_RDWR);
     const l = tryLock(fd, { kind: 'flock' })!;
