@@ -19,6 +19,7 @@ describe.each<LockKind>(['flock', 'ofd'])('kind %s', (kind) => {
     expect(err).toMatchObject({
       code: 'EDEADLK',
       errno: -35,
+      syscall: kind === 'flock' ? 'flock' : 'fcntl(F_OFD_SETLKW)', // the wait it refused to start
       path: f,
       message: expect.stringMatching(
         /^EDEADLK: this thread already holds a conflicting exclusive '.*' lock on the file/,
