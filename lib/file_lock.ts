@@ -74,8 +74,10 @@ export class FileLock {
       throw unavailable(`An atomic mode change of a '${this.kind}' lock`);
     }
     if (this.#released) throw invalidArgValue('this', 'is a released lock', this);
-    // Even to the mode held, the table checks the fd first: a lost lock is never "true".
     if (this.#handleClosed()) throw this.#lostWithHandle('tryChangeMode');
+    // No re-set for the mode held: a POSIX re-set would take back bytes that another
+    // lock of the process set to the other mode since (fcntl(2) merges one owner's locks).
+    if (next === this.#mode) return true;
     const code = changeHeld(this.#id, next);
     if (code === EAGAIN_ERRNO) return false;
     if (code > 0) throw this.#lost(code, 'tryChangeMode');
