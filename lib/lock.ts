@@ -50,7 +50,7 @@ import {
   type OptionsOf,
   type ResolvedTarget,
 } from './validate.js';
-import { native } from './native.js';
+import { RECORD_LOCK, RECORD_LOCK_OWNING_FD, native } from './native.js';
 
 export { FileLock };
 
@@ -212,8 +212,9 @@ export async function lock(target: Target, options?: WaitOptions): Promise<FileL
   try {
     const left = remaining(timeout, started);
     if (left === 0) throw timeoutError(req);
-    await waitAsync(req, left, signal);
-    return held(p, req, register(req, tableOwns(p)));
+    const recorded = await waitAsync(req, left, signal, tableOwns(p) ? RECORD_LOCK_OWNING_FD : RECORD_LOCK);
+    // 0: the polling fallback (no waiter thread) granted it; record it here.
+    return held(p, req, recorded !== 0 ? recorded : register(req, tableOwns(p)));
   } catch (err) {
     // Holders are looked up before the fd closes (a POSIX holder list needs the file),
     // and here, after any await, so the stack trace shows who called.

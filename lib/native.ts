@@ -28,7 +28,16 @@ export interface NativeChannel {
 }
 
 /** Completion callback of an asynchronous wait. */
-export type WaitCallback = (code: number, winerror: number) => void;
+/**
+ * A wait's completion: its code, Windows' error, and the id of the lock's record when
+ * the wait asked for one and was granted (else 0; native/waiter.h, WaitRecord).
+ */
+export type WaitCallback = (code: number, winerror: number, heldId: number) => void;
+
+/** What a granted wait records in the lock table before its callback (native/waiter.h). */
+export const RECORD_NONE = 0;
+export const RECORD_LOCK = 1;
+export const RECORD_LOCK_OWNING_FD = 2;
 
 /** The raw binding. Every function returns 0 or a negative libuv-style error code. */
 export interface NativeBinding {
@@ -55,6 +64,7 @@ export interface NativeBinding {
     start: number | bigint,
     length: number | bigint,
     callback: WaitCallback,
+    record?: number,
   ): number;
   /** Cancels a wait: 0 done, 1 pending (call again until the callback runs), 2 abandoned (no callback). */
   waitCancel(id: number, abandon: boolean): number;

@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs';
 import { AbortError, EAGAIN_ERRNO, errnoOf } from './errors.js';
-import { KIND_CODE, TYPE_CODE, native } from './native.js';
+import { KIND_CODE, RECORD_NONE, TYPE_CODE, native } from './native.js';
 import { undoLateGrant } from './late_grant.js';
 import { fail, offset, timeoutError, trySet, type Request } from './syscall.js';
 
@@ -97,10 +97,21 @@ function startThreadpool(): void {
  * not let go within GRACE_MS is abandoned: the promise settles, and the thread keeps
  * its own reference to the file until it returns. Without a thread to be had the wait
  * polls with try-locks instead.
+ *
+ * With `record` (RECORD_LOCK, RECORD_LOCK_OWNING_FD) a granted wait is recorded in the
+ * lock table before the promise settles, with the identity the fd had when the wait
+ * started, and the promise resolves with the record's id: no syscall and no further
+ * call into the addon stand between the grant and the caller. It resolves with 0 when
+ * nothing was recorded (RECORD_NONE, or the polling fallback): the caller records then.
  */
-export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+export function waitAsync(
+  req: Request,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  record: number = RECORD_NONE,
+): Promise<number> {
   startThreadpool();
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     let reason: Error | undefined;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -113,7 +124,7 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
     // Stryker disable ConditionalExpression,BooleanLiteral: equivalent; once settled no
     // path settles again but an abandoned wait's completion, which finds nothing left to
     // clear and a promise already settled; clearTimeout(undefined) does nothing.
-    function settle(err?: Error): void {
+    function settle(err?: Error, heldId = 0): void {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
@@ -121,7 +132,7 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
       if (retry) clearTimeout(retry);
       unwatch?.();
       if (err) reject(err);
-      else resolve();
+      else resolve(heldId);
     }
 
     function cancel(err: Error): void {
@@ -171,18 +182,20 @@ export function waitAsync(req: Request, timeoutMs: number, signal: AbortSignal |
       TYPE_CODE[req.mode],
       offset(req.start),
       offset(req.length),
-      (code, winerror) => {
+      (code, winerror, heldId) => {
         if (reason) {
           // Granted in the instant the caller gave up: hand it back, then report the cancel.
+          // (Nothing was recorded: the cancel reached the addon before this callback.)
           if (code === 0) undoLateGrant(req);
           settle(reason);
         } else if (code === 0) {
-          settle();
+          settle(undefined, heldId);
         } else {
           // (ECANCELED comes only after a cancel from here, which set `reason` above.)
           settle(fail(code, req, 'wait', winerror));
         }
       },
+      record,
     );
     if (id === ENOMEM_ERRNO) {
       polling = true;

@@ -100,7 +100,8 @@ Napi::Value WaitSyncJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r.code);
 }
 
-// waitStart(kind, fd, type, start, length, callback(code, winerror)) -> id > 0 | code < 0
+// waitStart(kind, fd, type, start, length, callback(code, winerror, heldId)[, record])
+//   -> id > 0 | code < 0; record: WaitRecord (waiter.h), default none
 Napi::Value WaitStartJs(const Napi::CallbackInfo& info) {
   LockRequest req;
   if (!ReadRequest(info, &req)) return info.Env().Undefined();
@@ -109,7 +110,11 @@ Napi::Value WaitStartJs(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  int64_t id = State(info)->waits.Start(req, info[5]);
+  int32_t record = kRecordNone;
+  if (info.Length() > 6 && info[6].IsNumber()) record = info[6].As<Napi::Number>().Int32Value();
+  if (record != kRecordLock && record != kRecordLockOwningFd) record = kRecordNone;
+  AddonState* state = State(info);
+  int64_t id = state->waits.Start(req, info[5], static_cast<WaitRecord>(record), state);
   return Napi::Number::New(info.Env(), static_cast<double>(id));
 }
 

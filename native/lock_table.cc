@@ -253,10 +253,13 @@ int64_t RegisterLock(const LockRequest& req, bool owns_fd, const void* env, Lock
     r->code = c;
     return c;
   }
+  return RecordLock(req, owns_fd, env, file);
+}
+
+int64_t RecordLock(const LockRequest& req, bool owns_fd, const void* env, const FileId& file) {
   Table& t = T();
   ScopedLock hold(t.mu);
   const int64_t id = t.next_id++;
-  const bool others = Count(t.locks_per_file, file) > 0;
   t.locks.emplace(id, Entry{req, file, owns_fd, env});
   Add(&t.locks_per_file, file, 1);
   if (req.kind == kKindPosix) Add(&t.posix_per_file, file, 1);
@@ -264,7 +267,6 @@ int64_t RegisterLock(const LockRequest& req, bool owns_fd, const void* env, Lock
   // A grant replaces the owner's own locks on its range, as fcntl(2) says (a shared
   // grant over the owner's exclusive bytes converts them): the kernel's rule is kept
   // here; only releases and late grants restore (see Restore).
-  (void)others;
   return id;
 }
 

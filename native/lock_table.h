@@ -50,6 +50,10 @@ constexpr int32_t kLostReused = 2;  // the fd number now refers to another file
 // process converts those bytes back to exclusive.
 int64_t RegisterLock(const LockRequest& req, bool owns_fd, const void* env, LockResult* r);
 
+// The same for a grant whose file identity was read before the wait began (waiter.h,
+// WaitRegistry::Start): no syscall between a wait's grant and its caller. Returns the id.
+int64_t RecordLock(const LockRequest& req, bool owns_fd, const void* env, const FileId& file);
+
 // Releases lock `id`: checks the fd still refers to the recorded file, unlocks only
 // what no other live lock of the same owner covers, closes the fd when the lock owns
 // it (deferred while POSIX locks of the process live on the file). Returns 0,

@@ -8,6 +8,7 @@
 #endif
 
 #include "errors.h"
+#include "lock_table.h"
 #include "platform_thread.h"
 #include "waiter_pool.h"
 
@@ -28,7 +29,13 @@ struct WaitRegistry::Wait {
   uint64_t epoch = 0;
   napi_ref callback = nullptr;
   LockResult result;
-  Wait* next = nullptr;  // in the channel's list of finished waits
+  // The record to make at the grant (WaitRecord), with what it needs.
+  WaitRecord record = kRecordNone;
+  LockRequest req{};
+  FileId file;
+  const void* table_env = nullptr;
+  bool cancel_requested = false;  // the caller gave up: a grant is undone, not recorded
+  Wait* next = nullptr;           // in the channel's list of finished waits
 };
 
 // The wake-up of one environment's JS thread, and the lock-free list of finished
@@ -115,11 +122,15 @@ void OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
 
 void KeepAlive(napi_env env, Channel* ch, bool on) {
 #ifdef _WIN32
-  if (on) napi_ref_threadsafe_function(env, ch->tsfn);
-  else napi_unref_threadsafe_function(env, ch->tsfn);
+  if (on)
+    napi_ref_threadsafe_function(env, ch->tsfn);
+  else
+    napi_unref_threadsafe_function(env, ch->tsfn);
 #else
-  if (on) uv_ref(reinterpret_cast<uv_handle_t*>(&ch->async));
-  else uv_unref(reinterpret_cast<uv_handle_t*>(&ch->async));
+  if (on)
+    uv_ref(reinterpret_cast<uv_handle_t*>(&ch->async));
+  else
+    uv_unref(reinterpret_cast<uv_handle_t*>(&ch->async));
 #endif
 }
 
@@ -165,12 +176,24 @@ WaitRegistry::WaitRegistry(napi_env env) : env_(env) {
 
 WaitRegistry::~WaitRegistry() { Shutdown(); }
 
-int64_t WaitRegistry::Start(const LockRequest& req, napi_value callback) {
+int64_t WaitRegistry::Start(const LockRequest& req, napi_value callback, WaitRecord record,
+                            const void* table_env) {
   if (shut_down_ || channel_ == nullptr) return kCodeCanceled;
+  FileId file;
+  if (record != kRecordNone) {
+    // The file the kernel will lock is the one the fd names now. Read after the grant,
+    // a number the caller closed and reused meanwhile would name another file.
+    int32_t c = FileIdentity(req.fd, &file);
+    if (c < 0) return c;
+  }
   Slot* s = AcquireSlot();
   if (s == nullptr) return kCodeNoThread;
   auto* w = new Wait();
   w->id = next_id_++;
+  w->record = record;
+  w->req = req;
+  w->file = file;
+  w->table_env = table_env;
   w->slot = s;
   napi_create_reference(env_, callback, 1, &w->callback);
   if (waits_.empty()) KeepAlive(env_, channel_, true);
@@ -192,14 +215,19 @@ void WaitRegistry::Finish(Wait* w, bool call) {
   if (call) napi_get_reference_value(env_, w->callback, &cb);
   napi_delete_reference(env_, w->callback);
   LockResult r = w->result;
+  int64_t held_id = 0;
+  if (cb != nullptr && r.code == 0 && w->record != kRecordNone && !w->cancel_requested) {
+    held_id = RecordLock(w->req, w->record == kRecordLockOwningFd, w->table_env, w->file);
+  }
   delete w;  // never touch the request after the callback (fs-native-extensions)
   if (cb == nullptr) return;
-  napi_value recv, argv[2];
+  napi_value recv, argv[3];
   napi_get_global(env_, &recv);
   napi_create_int32(env_, r.code, &argv[0]);
   napi_create_uint32(env_, r.winerror, &argv[1]);
+  napi_create_double(env_, static_cast<double>(held_id), &argv[2]);
   napi_value ignored;
-  if (napi_call_function(env_, recv, cb, 2, argv, &ignored) == napi_pending_exception) {
+  if (napi_call_function(env_, recv, cb, 3, argv, &ignored) == napi_pending_exception) {
     napi_value err;
     napi_get_and_clear_last_exception(env_, &err);
     napi_fatal_exception(env_, err);
@@ -207,7 +235,8 @@ void WaitRegistry::Finish(Wait* w, bool call) {
 }
 
 void WaitRegistry::Drain() {
-  Wait* list = channel_ == nullptr ? nullptr : channel_->head.exchange(nullptr, std::memory_order_acquire);
+  Wait* list =
+      channel_ == nullptr ? nullptr : channel_->head.exchange(nullptr, std::memory_order_acquire);
   // The list is newest first: reverse it, so callbacks run in completion order.
   Wait* fifo = nullptr;
   while (list != nullptr) {
@@ -258,6 +287,7 @@ CancelState WaitRegistry::Cancel(int64_t id, bool abandon) {
   auto it = waits_.find(id);
   if (it == waits_.end()) return kCancelDone;
   Wait* w = it->second;
+  w->cancel_requested = true;
   Slot* s = w->slot;
   {
     ScopedLock hold(s->mu);

@@ -42,6 +42,16 @@ enum CancelState : int32_t {
 struct Slot;
 struct Channel;
 
+// What a granted asynchronous wait leaves in the lock table (lock_table.h) before its
+// callback runs: nothing (the primitives), or the lock's record, whose id the callback
+// receives. The file's identity is read when the wait starts, so no syscall stands
+// between the kernel's grant and the caller (docs/DESIGN.md, "Waiting").
+enum WaitRecord : int32_t {
+  kRecordNone = 0,
+  kRecordLock = 1,
+  kRecordLockOwningFd = 2,  // the lock owns the fd (a path lock)
+};
+
 class WaitRegistry {
  public:
   // Creates the completion channel; must be called on the JS thread at module init.
@@ -50,11 +60,14 @@ class WaitRegistry {
   WaitRegistry(const WaitRegistry&) = delete;
   WaitRegistry& operator=(const WaitRegistry&) = delete;
 
-  // Starts an asynchronous wait; `callback(code, winerror)` runs later on the JS
-  // thread, exactly once, unless the wait is abandoned. Returns the wait's id (> 0),
-  // kCodeNoThread when no waiter thread is available (the caller polls instead), or
-  // kCodeCanceled after Shutdown().
-  int64_t Start(const LockRequest& req, napi_value callback);
+  // Starts an asynchronous wait; `callback(code, winerror, heldId)` runs later on the
+  // JS thread, exactly once, unless the wait is abandoned. heldId is the lock's id in
+  // the lock table when `record` asked for one and the wait was granted without a
+  // Cancel() (else 0); `table_env` names the environment there. Returns the wait's id
+  // (> 0), kCodeNoThread when no waiter thread is available (the caller polls
+  // instead), the error of reading the fd's identity, or kCodeCanceled after Shutdown().
+  int64_t Start(const LockRequest& req, napi_value callback, WaitRecord record,
+                const void* table_env);
 
   // Asks a pending wait to stop (see CancelState). With `abandon`, a wait whose thread
   // is still in the kernel is given up instead of interrupted again.

@@ -9,9 +9,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fcntlLockSync, flockSync, getLock, tryLock, type LockKind } from '../dist/index.js';
-import { fdCount, processAgent, procLocks, useTempFiles } from './helpers.js';
-import { outsideTry } from './python.js';
+import { fcntlLockSync, flockSync, getLock, lock as lockAsync, tryLock, type LockKind } from '../dist/index.js';
+import { fdCount, processAgent, procLocks, until, useTempFiles, within } from './helpers.js';
+import { outsideTry, pythonHolder } from './python.js';
 
 const temp = useTempFiles();
 const KINDS: LockKind[] = ['flock', 'posix', 'ofd'];
@@ -67,6 +67,36 @@ describe.each(KINDS)('identity, kind %s', (kind) => {
       const err = thrown(() => lock.release());
       expect(fstatSync(other).ino).toBe(statSync(b).ino); // not closed under its owner
       expect(err?.code).toBe('ERR_LOCK_LOST');
+    } finally {
+      closeSync(other);
+    }
+  });
+});
+
+// flock and OFD locks belong to the open file description, which a pending wait keeps
+// alive after the caller closes its fd: the grant goes to the file the wait began on.
+// (A POSIX wait fails instead: the kernel sees the close and drops the grant, fcntl(2).)
+describe.each(['flock', 'ofd'] as const)('identity of a wait, kind %s', (kind) => {
+  it('an fd closed and reused while the lock was awaited: release() leaves the new file’s lock alone', async () => {
+    const a = temp();
+    const b = temp();
+    const fd = openSync(a, 'r+');
+    await pythonHolder(a, kind, 1); // another process; lets go after a second
+    const waiting = lockAsync(fd, { kind });
+    await until(() => procLocks(a).some((l) => l.waiting), 'the wait to block in the kernel');
+    closeSync(fd);
+    const other = openSync(b, 'r+');
+    expect(other).toBe(fd); // open(2): the lowest free number
+    try {
+      primitiveLock(other, kind);
+      // Granted on a (python3 has exited). Before 0.2.0 the record read the fd's
+      // identity after the grant, found b, and release() unlocked b through `other`.
+      const lock = await within(waiting, 'the wait was not granted');
+      expect(outsideTry(b, family(kind))).toBe('busy');
+      const err = thrown(() => lock.release());
+      expect(outsideTry(b, family(kind))).toBe('busy'); // the caller's lock on b is untouched
+      expect(err?.code).toBe('ERR_LOCK_LOST');
+      expect(err?.message).toMatch(new RegExp(`fd ${fd} was closed and now refers to another file`));
     } finally {
       closeSync(other);
     }
