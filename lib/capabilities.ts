@@ -42,10 +42,14 @@ export function capabilities(): Capabilities {
   };
 }
 
+/** @internal Whether this platform and kernel offer `kind` (OFD: probed once). */
+export function kindAvailable(kind: LockKind): boolean {
+  return kind === 'ofd' ? probeOfd() : native.kinds[kind];
+}
+
 /** @internal Throws ERR_FEATURE_UNAVAILABLE_ON_PLATFORM for a kind this platform lacks. */
 export function assertKindAvailable(kind: LockKind): void {
-  const available = kind === 'ofd' ? probeOfd() : native.kinds[kind];
-  if (!available) {
+  if (!kindAvailable(kind)) {
     throw unavailable(
       kind === 'ofd' ? "Lock kind 'ofd' (open file description locks, Linux >= 3.15)" : `Lock kind '${kind}'`,
     );

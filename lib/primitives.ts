@@ -12,6 +12,7 @@
 import { assertKindAvailable } from './capabilities.js';
 import { AbortError, EAGAIN_ERRNO, invalidArgValue } from './errors.js';
 import { fail, query, trySet, unlock, type Request } from './syscall.js';
+import { NOT_TAKEN, fcntlLockSyncFast, flockSyncFast } from './hot_path.js';
 import { waitAsync, waitSync } from './wait.js';
 import type { LockConflict, LockKind, LockMode, LockRange } from './types.js';
 import { isTimeout, waitTimedOut } from './timeout.js';
@@ -129,11 +130,19 @@ function build(kind: LockKind, fd: unknown, mode: LockMode | 'unlock', opts: Rec
   return { kind, fd: validFd, mode: mode === 'unlock' ? 'shared' : mode, start, length };
 }
 
-function setSync(req: Request, isUnlock: boolean, opts: Record<string, unknown>): void {
+/**
+ * The sync set: `code` is the result of the hot path's call (hot_path.ts), which is
+ * not made again; else the call is made here.
+ */
+function setSync(req: Request, isUnlock: boolean, opts: Record<string, unknown>, code = NOT_TAKEN): void {
   const wait = opts['wait'] === true;
   const timeout = validateTimeout(opts['timeout']);
-  if (isUnlock) return unlock(req);
-  const code = trySet(req);
+  if (isUnlock) {
+    if (code === NOT_TAKEN) return unlock(req);
+    if (code === 0) return;
+    throw fail(code, req, 'unlock', native.lastWinError());
+  }
+  if (code === NOT_TAKEN) code = trySet(req);
   if (code === 0) return;
   if (code !== EAGAIN_ERRNO || !wait) throw fail(code, req, 'try', native.lastWinError());
   try {
@@ -165,9 +174,11 @@ async function setAsync(req: Request, opts: Record<string, unknown>): Promise<vo
  * a failed conversion leaves no lock at all.
  */
 export function flockSync(fd: number, operation: FlockOperation, options?: PrimitiveSyncOptions): void {
+  const code = flockSyncFast(fd, operation, options);
+  if (code === 0) return;
   const opts = validateOptions(options, 'flockSync');
   const op = primitiveMode(operation, true, 'operation');
-  setSync(build('flock', fd, op, {}), op === 'unlock', opts);
+  setSync(build('flock', fd, op, {}), op === 'unlock', opts, code);
 }
 
 /**
@@ -193,9 +204,11 @@ export function flock(fd: number, operation: FlockOperation, options?: Primitive
  * A POSIX wait that would deadlock throws 'EDEADLK'.
  */
 export function fcntlLockSync(fd: number, options: FcntlLockOptions & PrimitiveSyncOptions): void {
+  const code = fcntlLockSyncFast(fd, options);
+  if (code === 0) return;
   const opts = validateOptions(options, 'fcntlLockSync');
   const mode = primitiveMode(opts['mode'], true, 'options.mode');
-  setSync(build(opts['ofd'] === true ? 'ofd' : 'posix', fd, mode, opts), mode === 'unlock', opts);
+  setSync(build(opts['ofd'] === true ? 'ofd' : 'posix', fd, mode, opts), mode === 'unlock', opts, code);
 }
 
 /** `fcntl(F_SETLKW)` / `fcntl(F_OFD_SETLKW)` waiting off the event loop. */

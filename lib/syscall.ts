@@ -84,6 +84,10 @@ const channel = native.channel(requestBuffer);
 const OWNS_FD = 1;
 const FORGET = 2;
 
+// Whether the buffer's range may be other than the whole file (0, 0): the hot path
+// (trySetWholeFile) then writes it, and otherwise skips two BigInt stores.
+let rangeLoaded = true;
+
 function load(req: Request, type: number, flags: number): void {
   requestI32[0] = KIND_CODE[req.kind];
   requestI32[1] = req.fd;
@@ -91,6 +95,24 @@ function load(req: Request, type: number, flags: number): void {
   requestI32[3] = flags;
   requestI64[0] = req.start;
   requestI64[1] = req.length;
+  rangeLoaded = true;
+}
+
+/**
+ * {@link trySet} (or an unlock, `type` TYPE_CODE.unlock) of a whole file, from codes
+ * the caller has validated: no Request object (hot_path.ts).
+ */
+export function trySetWholeFile(kind: number, fd: number, type: number): number {
+  requestI32[0] = kind;
+  requestI32[1] = fd;
+  requestI32[2] = type;
+  requestI32[3] = 0;
+  if (rangeLoaded) {
+    requestI64[0] = 0n;
+    requestI64[1] = 0n;
+    rangeLoaded = false;
+  }
+  return channel.trySet();
 }
 
 /** Non-blocking attempt: 0 when granted, else the negative code (EAGAIN = busy). */

@@ -32,21 +32,26 @@ struct Channel {
 // wrapper's CallbackInfo (argument vector, exception plumbing) cost about 300 ns per
 // call on the bench VM, against 12 ns for a bare napi_get_cb_info that fetches only
 // the data pointer; a lock+release pair makes two such calls (docs/BENCH.md).
-Channel* Of(napi_env env, napi_callback_info info) {
+SYSLOCKS_HOT Channel* Of(napi_env env, napi_callback_info info) {
   void* data = nullptr;
   napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
   return static_cast<Channel*>(data);
 }
 
-napi_value Code(napi_env env, Channel* ch, int32_t code, const LockResult& r) {
-  *ch->last_winerror = r.winerror;
+SYSLOCKS_HOT napi_value Code(napi_env env, Channel* ch, int32_t code, const LockResult& r) {
+#ifdef _WIN32
+  *ch->last_winerror = r.winerror;  // POSIX has none: its 0 stays (one page less per call)
+#else
+  (void)ch;
+  (void)r;
+#endif
   napi_value out = nullptr;
   napi_create_int32(env, code, &out);
   return out;
 }
 
 // trySet() -> code: one non-blocking attempt (or unlock) of the buffered request.
-napi_value TrySet(napi_env env, napi_callback_info info) {
+SYSLOCKS_HOT napi_value TrySet(napi_env env, napi_callback_info info) {
   Channel* ch = Of(env, info);
   LockResult r = TrySetLock(ch->Request());
   return Code(env, ch, r.code, r);
@@ -66,7 +71,7 @@ int32_t Register(Channel* ch, const LockRequest& req, LockResult* r) {
 }
 
 // acquire() -> code: trySet, and on a grant the lock's record (one call, one fstat).
-napi_value Acquire(napi_env env, napi_callback_info info) {
+SYSLOCKS_HOT napi_value Acquire(napi_env env, napi_callback_info info) {
   Channel* ch = Of(env, info);
   LockRequest req = ch->Request();
   LockResult r = TrySetLock(req);
@@ -84,7 +89,7 @@ napi_value RegisterJs(napi_env env, napi_callback_info info) {
 }
 
 // release() -> 0 | kLostClosed | kLostReused | code < 0, for the lock whose id is buffered.
-napi_value Release(napi_env env, napi_callback_info info) {
+SYSLOCKS_HOT napi_value Release(napi_env env, napi_callback_info info) {
   Channel* ch = Of(env, info);
   LockResult r;
   int32_t code = ReleaseLock(static_cast<int64_t>(*ch->id), (ch->i32[3] & kChannelForget) != 0, &r);

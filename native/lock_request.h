@@ -45,11 +45,21 @@ struct LockResult {
   uint32_t winerror = 0;
 };
 
+// The functions of an uncontended lock call (a channel's trySet(), TrySetLock): GCC and
+// Clang place them together (.text.hot), so a call touches fewer code pages. With
+// page-table isolation every syscall empties the TLB, and each page a call touches
+// afterwards costs a page walk (docs/BENCH.md, part 1).
+#if defined(__GNUC__) || defined(__clang__)
+#define SYSLOCKS_HOT __attribute__((hot))
+#else
+#define SYSLOCKS_HOT
+#endif
+
 // Implemented once per platform (posix_locks.cc / windows_locks.cc).
 
 // Non-blocking attempt (LOCK_NB, F_SETLK, F_OFD_SETLK, LOCKFILE_FAIL_IMMEDIATELY) or
 // an unlock. Contention is reported as -EAGAIN (UV_EAGAIN) on every kind.
-LockResult TrySetLock(const LockRequest& req);
+SYSLOCKS_HOT LockResult TrySetLock(const LockRequest& req);
 
 // Blocking wait on the calling thread. Returns promptly with UV_ECANCELED once
 // `cancelled` is true and the thread has been woken with Thread::Interrupt().

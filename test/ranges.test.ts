@@ -147,3 +147,28 @@ describe('flock and fcntl family interaction (local filesystem)', () => {
     }
   });
 });
+
+describe.each<LockKind>(['posix', 'ofd'])('the whole-file hot path after a ranged call, kind %s', (kind) => {
+  it('fcntlLockSync without a range locks the whole file, whatever range the call before it used', () => {
+    // The sync primitives pass a whole-file request without rewriting the range of the
+    // request buffer when it is already (0, 0) (lib/hot_path.ts): a ranged call in
+    // between must not leave its range there for the next whole-file call.
+    const f = file();
+    const fd = openSync(f, constants.O_RDWR);
+    try {
+      const ofd = kind === 'ofd';
+      fcntlLockSync(fd, { mode: 'exclusive', ofd });
+      fcntlLockSync(fd, { mode: 'unlock', ofd });
+      fcntlLockSync(fd, { mode: 'exclusive', start: 10n, length: 5n, ofd });
+      expect(procLocks(f).map((e) => [e.start, e.end])).toEqual([['10', '14']]);
+      fcntlLockSync(fd, { mode: 'unlock', ofd });
+      expect(procLocks(f)).toEqual([]);
+      fcntlLockSync(fd, { mode: 'exclusive', ofd });
+      expect(procLocks(f).map((e) => [e.start, e.end])).toEqual([['0', 'EOF']]);
+      fcntlLockSync(fd, { mode: 'unlock', ofd });
+      expect(procLocks(f)).toEqual([]);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});

@@ -301,6 +301,29 @@ describe('primitives', () => {
     expect(() => fcntlLockSync(0, { mode: 'shared', start: -1 })).toThrow(RangeError);
   });
 
+  it('calls shaped like the hot path (lib/hot_path.ts) still reject bad arguments before any syscall', () => {
+    const f = file();
+    const fd = openSync(f, 'r+');
+    try {
+      // Each would take a lock on `fd` if it got past the checks.
+      expect(() => fcntlLockSync(fd, { mode: 'exclusive', ofdd: true } as never)).toThrow(
+        /'ofdd' is not an option of fcntlLockSync\(\); did you mean 'ofd'\?/,
+      );
+      expect(() => fcntlLockSync(fd, { mode: 'exclusive', wait: true, timeout: -1 })).toThrow(RangeError);
+      expect(() => fcntlLockSync(fd + 0.5, { mode: 'exclusive' })).toThrow(RangeError);
+      expect(() => fcntlLockSync(2 ** 31 + fd, { mode: 'exclusive' })).toThrow(RangeError);
+      expect(() => fcntlLockSync(String(fd) as never, { mode: 'exclusive' })).toThrow(TypeError);
+      expect(() => fcntlLockSync(fd, null as never)).toThrow(TypeError);
+      expect(() => flockSync(fd, 'exclusive', { wiat: true } as never)).toThrow(/did you mean 'wait'\?/);
+      expect(() => flockSync(fd, 'exclusive', { timeout: NaN })).toThrow(RangeError);
+      expect(() => flockSync(fd + 0.5, 'exclusive')).toThrow(RangeError);
+      expect(() => flockSync(fd, 'EXCLUSIVE' as never)).toThrow(TypeError);
+      expect(procLocks(f)).toEqual([]);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('errors from the kernel look like fs errors: code, errno, syscall, message', () => {
     let err: NodeJS.ErrnoException | undefined;
     try {
