@@ -14,6 +14,9 @@ import { native } from './native.js';
 // Stryker disable next-line all: Windows only; mutation runs are Linux-only
 const WINDOWS = process.platform === 'win32';
 
+/** The range of every whole-file lock: frozen once, not per lock (a grant's hot path). */
+const WHOLE_FILE = Object.freeze({ start: 0n, length: 0n });
+
 /**
  * A held lock. Release it with {@link FileLock.release}, or let `using` /
  * `await using` do it. A lock opened from a path owns its fd and closes it on
@@ -45,7 +48,8 @@ export class FileLock {
     this.#mode = req.mode;
     this.fd = req.fd;
     if (req.path !== undefined) this.path = req.path;
-    this.range = Object.freeze({ start: req.start, length: req.length });
+    this.range =
+      req.start === 0n && req.length === 0n ? WHOLE_FILE : Object.freeze({ start: req.start, length: req.length });
     this.#id = id;
     this.#ownsFd = ownsFd;
     this.#handle = handle;

@@ -186,6 +186,10 @@ async function callerOfLockThatTimesOut(f: string): Promise<unknown> {
   return await lock(f, { kind: 'ofd', timeout: 200 });
 }
 
+async function callerOfFdLockThatTimesOut(fd: number): Promise<unknown> {
+  return await lock(fd, { kind: 'ofd', timeout: 100 });
+}
+
 describe('a timeout error says how long it waited, who holds the lock, and who called', () => {
   it('lock(): ms, pid and command of the holder (another process), .holders, and the caller in the stack', async () => {
     const f = file();
@@ -200,6 +204,21 @@ describe('a timeout error says how long it waited, who holds the lock, and who c
     expect(err.timeout).toBe(200);
     expect(err.holders).toMatchObject([{ pid: holder.pid, kind: 'ofd', mode: 'exclusive', waiting: false }]);
     expect(err.stack).toContain('callerOfLockThatTimesOut');
+  });
+
+  it('lock(fd): the caller in the stack too (its wait settles from a timer, outside any await of lock())', async () => {
+    const f = file();
+    const holder = await processAgent();
+    await holder.ok('tryLock', { path: f, options: { kind: 'ofd' } });
+    const fd = openSync(f, 'r+');
+    try {
+      const err = (await rejection(callerOfFdLockThatTimesOut(fd))) as LockError;
+      expect(err.code).toBe('ETIMEDOUT');
+      expect(err.stack).toMatch(/^Error: ETIMEDOUT: lock wait timed out after 100 ms/);
+      expect(err.stack).toContain('callerOfFdLockThatTimesOut');
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('the default kind against a python3 flock holder, and lockSync', async () => {
