@@ -41,7 +41,8 @@ const C_PAIRS = PAIRS * 5;
 const PATH_PAIRS = Math.max(100, Math.round(PAIRS / 20));
 const ROUNDS = env('BENCH_ROUNDS', 200);
 const WARM_ROUNDS = 10;
-const HANDOFF_REPS = env('BENCH_HANDOFF_REPS', 3);
+const HANDOFF_REPS = env('BENCH_HANDOFF_REPS', 5);
+const COLD_MS = env('BENCH_COLD_MS', 5);
 const WAITS = env('BENCH_WAITS', 1000);
 const PHASE_MS = env('BENCH_PHASE_MS', 750);
 const ELD_REPS = env('BENCH_ELD_REPS', 3);
@@ -87,7 +88,7 @@ console.log(
 );
 console.log(`source: ${info.source}; kinds: ${KINDS.join(', ')}`);
 
-const config = { REPS, PAIRS, C_PAIRS, PATH_PAIRS, PEER_POOL_PAIRS, ROUNDS, WARM_ROUNDS, HANDOFF_REPS, WAITS };
+const config = { REPS, PAIRS, C_PAIRS, PATH_PAIRS, PEER_POOL_PAIRS, ROUNDS, WARM_ROUNDS, HANDOFF_REPS, COLD_MS, WAITS };
 Object.assign(config, { PHASE_MS, ELD_REPS, WANT_PEERS, STARVE_WAITS, STARVE_MS });
 const ctx = { HERE, ROOT, OUT, dir, readPath, KINDS, api, native, info, started: Date.now(), config };
 ctx.c = compileBaselines(HERE, OUT);
