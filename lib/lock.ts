@@ -104,6 +104,10 @@ function targetFd(p: Prepared): number {
   return p.target.path === undefined ? p.target.fd : openForLockSync(p.target.path, p.kind, p.mode, p.open);
 }
 
+function targetFdAsync(p: Prepared): Promise<number> | number {
+  return p.target.path === undefined ? p.target.fd : openForLock(p.target.path, p.kind, p.mode, p.open);
+}
+
 function held(p: Prepared, req: Request, id: HeldId): FileLock {
   return new FileLock(req, id, owned(p), p.handle);
 }
@@ -192,95 +196,32 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
  * held before the wait stays as it was (docs/DESIGN.md "Ownership, identity and
  * teardown").
  */
-export function lock(target: Target, options?: WaitOptions): Promise<FileLock> {
+export async function lock(target: Target, options?: WaitOptions): Promise<FileLock> {
   const started = performance.now();
-  let p: Prepared;
-  let timeout: number;
-  let signal: AbortSignal | undefined;
-  try {
-    p = prepare(target, options, 'lock');
-    timeout = validateTimeout(options?.timeout);
-    signal = validateSignal(options?.signal);
-    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
-  if (p.target.path === undefined) return tryThenWait(p, request(p, p.target.fd), timeout, signal, started, undefined);
-  // A timeout's error is made in a timer's callback, where no frame of the caller is
-  // left: a path's are kept now (its open awaits), an fd's when its wait starts.
-  return lockPath(p, p.target.path, timeout, signal, started, timeout >= 0 ? callerFrames() : undefined);
-}
-
-/** lock() of a path: the open on libuv's pool (open.ts), then as for an fd. */
-async function lockPath(
-  p: Prepared,
-  path: string,
-  timeout: number,
-  signal: AbortSignal | undefined,
-  started: number,
-  caller: string | undefined,
-): Promise<FileLock> {
-  const req = request(p, await openForLock(path, p.kind, p.mode, p.open));
+  const p = prepare(target, options, 'lock');
+  const timeout = validateTimeout(options?.timeout);
+  const signal = validateSignal(options?.signal);
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+  const req = request(p, await targetFdAsync(p));
   if (signal?.aborted) {
-    closeOwnedQuietly(req.fd);
+    if (owned(p)) closeOwnedQuietly(req.fd);
     throw new AbortError(undefined, { cause: signal.reason });
   }
-  return await tryThenWait(p, req, timeout, signal, started, caller);
-}
-
-/**
- * The non-blocking try, then the wait. A grant resolves the returned promise from the
- * addon's callback with the FileLock itself (wait.ts, WaitOutcome): no await stands
- * between the grant and the caller's continuation.
- */
-function tryThenWait(
-  p: Prepared,
-  req: Request,
-  timeout: number,
-  signal: AbortSignal | undefined,
-  started: number,
-  caller: string | undefined,
-): Promise<FileLock> {
-  let lock: FileLock | null;
+  const lock = attempt(p, req);
+  if (lock) return lock;
   try {
-    lock = attempt(p, req);
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
-  if (lock) return Promise.resolve(lock);
-  // For an fd still within lock()'s call (about 2.5 µs, only for a wait that can time out).
-  if (timeout >= 0) caller ??= callerFrames();
-  const outcome = {
+    const left = remaining(timeout, started);
+    if (left === 0) throw timeoutError(req);
+    const recorded = await waitAsync(req, left, signal, tableOwns(p) ? RECORD_LOCK_OWNING_FD : RECORD_LOCK);
     // 0: the polling fallback (no waiter thread) granted it; record it here.
-    granted: (recorded: number): FileLock => held(p, req, recorded !== 0 ? recorded : register(req, tableOwns(p))),
-    failed: (err: Error): Error => {
-      // Holders are looked up before the fd closes (a POSIX holder list needs the file).
-      const reported = isTimeout(err) ? withFrames(waitTimedOut(req, timeout), caller) : err;
-      if (owned(p)) closeOwnedQuietly(req.fd);
-      return reported;
-    },
-  };
-  const left = remaining(timeout, started);
-  if (left === 0) return Promise.reject(outcome.failed(timeoutError(req)));
-  return waitAsync(req, left, signal, tableOwns(p) ? RECORD_LOCK_OWNING_FD : RECORD_LOCK, outcome);
-}
-
-/** The stack frames of lock()'s caller, without a header line ('' for none). */
-function callerFrames(): string {
-  const site: { stack?: string } = {};
-  Error.captureStackTrace(site, lock);
-  const stack = site.stack ?? '';
-  const firstFrame = stack.indexOf('\n');
-  return firstFrame < 0 ? '' : stack.slice(firstFrame);
-}
-
-/** `err` with the caller's frames in place of its own (its header line kept). */
-function withFrames(err: Error, frames: string | undefined): Error {
-  const own = err.stack;
-  if (frames === undefined || own === undefined) return err;
-  const firstFrame = own.indexOf('\n    at ');
-  err.stack = (firstFrame < 0 ? own : own.slice(0, firstFrame)) + frames;
-  return err;
+    return held(p, req, recorded !== 0 ? recorded : register(req, tableOwns(p)));
+  } catch (err) {
+    // Holders are looked up before the fd closes (a POSIX holder list needs the file),
+    // and here, after any await, so the stack trace shows who called.
+    const reported = isTimeout(err) ? waitTimedOut(req, timeout) : err;
+    if (owned(p)) closeOwnedQuietly(req.fd);
+    throw reported;
+  }
 }
 
 /**

@@ -10,14 +10,6 @@ import { KIND_CODE, RECORD_NONE, TYPE_CODE, native } from './native.js';
 import { undoLateGrant } from './late_grant.js';
 import { fail, offset, timeoutError, trySet, type Request } from './syscall.js';
 
-/** What a wait's promise settles with (see {@link waitAsync}). */
-export interface WaitOutcome<T> {
-  /** The value for a grant, from the id of its record (0: none was made). */
-  granted(heldId: number): T;
-  /** The error for a failure (a timeout, an abort, the kernel's error). */
-  failed(err: Error): Error;
-}
-
 /**
  * Blocking wait: the calling thread sleeps while a waiter thread sits in the kernel,
  * so that a deadline, worker.terminate() or process.exit() can end it (native/waiter.h).
@@ -108,22 +100,18 @@ function startThreadpool(): void {
  *
  * With `record` (RECORD_LOCK, RECORD_LOCK_OWNING_FD) a granted wait is recorded in the
  * lock table before the promise settles, with the identity the fd had when the wait
- * started: no syscall and no further call into the addon stand between the grant and
- * the caller. `outcome` turns the record's id (0 when nothing was recorded: RECORD_NONE,
- * or the polling fallback) into the promise's value, and a failure into its error,
- * inside the settling callback, so that the caller's promise is this one: no await
- * (a microtask and a resumed async function) between the grant and the caller. An
- * `outcome.granted` that throws rejects with what `outcome.failed` makes of that.
+ * started, and the promise resolves with the record's id: no syscall and no further
+ * call into the addon stand between the grant and the caller. It resolves with 0 when
+ * nothing was recorded (RECORD_NONE, or the polling fallback): the caller records then.
  */
-export function waitAsync<T = number>(
+export function waitAsync(
   req: Request,
   timeoutMs: number,
   signal: AbortSignal | undefined,
   record: number = RECORD_NONE,
-  outcome?: WaitOutcome<T>,
-): Promise<T> {
+): Promise<number> {
   startThreadpool();
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     let reason: Error | undefined;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -143,17 +131,8 @@ export function waitAsync<T = number>(
       // Stryker restore ConditionalExpression,BooleanLiteral
       if (retry) clearTimeout(retry);
       unwatch?.();
-      if (!outcome) {
-        if (err) reject(err);
-        else resolve(heldId as T);
-        return;
-      }
-      if (err) return reject(outcome.failed(err));
-      try {
-        resolve(outcome.granted(heldId));
-      } catch (e) {
-        reject(outcome.failed(e as Error));
-      }
+      if (err) reject(err);
+      else resolve(heldId);
     }
 
     function cancel(err: Error): void {
