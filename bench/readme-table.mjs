@@ -41,6 +41,15 @@ const rows = [
   ],
   ['hand-off `release()` -> `await lock()` between two Node processes, median / p99', medP99('node-node')],
   [
+    `hand-off cold (released ${r.config.COLD_MS} ms after the waiter blocked), median: C -> C; C -> \`await lock()\`; C -> peer`,
+    cells((k) =>
+      ['c-c', 'c-node', peerId(k)]
+        .map((id) => (ho(k, id)?.cold ? `${us(ho(k, id).cold.medianNs)}` : 'n/a'))
+        .join('; ')
+        .concat(' us'),
+    ),
+  ],
+  [
     '1,000 pending waits: RSS per wait; last grant after the release',
     cells((k) => {
       const g = r.eventLoop[k].summary.grant;
