@@ -15,8 +15,17 @@
  * @internal
  */
 import { kindAvailable } from './capabilities.js';
-import { KIND_CODE, TYPE_CODE, native } from './native.js';
+import { native, type KIND_CODE, type TYPE_CODE } from './native.js';
 import { trySetWholeFile } from './syscall.js';
+
+// The codes as literals: a property load from the KIND_CODE / TYPE_CODE exports is a
+// page more per call. The types keep them equal to native.ts's.
+const FLOCK_CODE: typeof KIND_CODE.flock = 0;
+const POSIX_CODE: typeof KIND_CODE.posix = 1;
+const OFD_CODE: typeof KIND_CODE.ofd = 2;
+const SHARED: typeof TYPE_CODE.shared = 0;
+const EXCLUSIVE: typeof TYPE_CODE.exclusive = 1;
+const UNLOCK: typeof TYPE_CODE.unlock = 2;
 
 // Read once: flock and POSIX locks are there or not by the build; OFD is probed on the
 // running kernel the first time it is asked for (capabilities.ts).
@@ -28,9 +37,9 @@ let ofd: boolean | undefined;
 export const NOT_TAKEN = 1;
 
 function typeCode(mode: unknown): number {
-  if (mode === 'exclusive') return TYPE_CODE.exclusive;
-  if (mode === 'shared') return TYPE_CODE.shared;
-  if (mode === 'unlock') return TYPE_CODE.unlock;
+  if (mode === 'exclusive') return EXCLUSIVE;
+  if (mode === 'shared') return SHARED;
+  if (mode === 'unlock') return UNLOCK;
   return -1;
 }
 
@@ -44,7 +53,7 @@ export function flockSyncFast(fd: unknown, operation: unknown, options: unknown)
   if (options !== undefined || !plainFd(fd)) return NOT_TAKEN;
   const type = typeCode(operation);
   if (type < 0 || !FLOCK) return NOT_TAKEN;
-  return trySetWholeFile(KIND_CODE.flock, fd, type);
+  return trySetWholeFile(FLOCK_CODE, fd, type);
 }
 
 /**
@@ -60,7 +69,7 @@ export function fcntlLockSyncFast(fd: unknown, options: unknown): number {
   const opts = options as { mode?: unknown; ofd?: unknown };
   const type = typeCode(opts.mode);
   if (type < 0) return NOT_TAKEN;
-  if (opts.ofd !== true) return POSIX ? trySetWholeFile(KIND_CODE.posix, fd, type) : NOT_TAKEN;
+  if (opts.ofd !== true) return POSIX ? trySetWholeFile(POSIX_CODE, fd, type) : NOT_TAKEN;
   ofd ??= kindAvailable('ofd');
-  return ofd ? trySetWholeFile(KIND_CODE.ofd, fd, type) : NOT_TAKEN;
+  return ofd ? trySetWholeFile(OFD_CODE, fd, type) : NOT_TAKEN;
 }

@@ -81,6 +81,8 @@ const requestI32 = new Int32Array(requestBuffer, 0, 4);
 const requestI64 = new BigInt64Array(requestBuffer, 16, 2);
 const requestId = new Float64Array(requestBuffer, 32, 1);
 const channel = native.channel(requestBuffer);
+// The hot path calls it without touching the channel object (its functions ignore `this`).
+const channelTrySet = channel.trySet;
 const OWNS_FD = 1;
 const FORGET = 2;
 
@@ -112,7 +114,7 @@ export function trySetWholeFile(kind: number, fd: number, type: number): number 
     requestI64[1] = 0n;
     rangeLoaded = false;
   }
-  return channel.trySet();
+  return channelTrySet();
 }
 
 /** Non-blocking attempt: 0 when granted, else the negative code (EAGAIN = busy). */
