@@ -172,8 +172,8 @@ export function lockSync(target: Target, options?: SyncWaitOptions): FileLock {
     const left = remaining(timeout, started);
     if (left === 0) throw timeoutError(req);
     if (left < 0) assertNoSelfDeadlock(req);
-    waitSync(req, left);
-    return held(p, req, register(req, tableOwns(p)));
+    const recorded = waitSync(req, left, tableOwns(p) ? RECORD_LOCK_OWNING_FD : RECORD_LOCK);
+    return held(p, req, recorded);
   } catch (err) {
     // Holders are looked up before the fd closes (a POSIX holder list needs the file),
     // and here, after any await, so the stack trace shows who called.

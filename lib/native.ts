@@ -56,6 +56,7 @@ export interface NativeBinding {
     start: number | bigint,
     length: number | bigint,
     timeoutMs: number,
+    record?: number,
   ): number;
   waitStart(
     kind: number,

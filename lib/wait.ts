@@ -14,9 +14,11 @@ import { fail, offset, timeoutError, trySet, type Request } from './syscall.js';
  * Blocking wait: the calling thread sleeps while a waiter thread sits in the kernel,
  * so that a deadline, worker.terminate() or process.exit() can end it (native/waiter.h).
  * timeoutMs < 0 = forever. Throws on failure; at the deadline an 'ETIMEDOUT'
- * LockError, which the caller turns into its timeout error (timeout.ts).
+ * LockError, which the caller turns into its timeout error (timeout.ts). With `record`
+ * the grant is recorded in the lock table with the identity the fd had when the wait
+ * began (as {@link waitAsync} does), and the record's id is returned; else 0.
  */
-export function waitSync(req: Request, timeoutMs: number): void {
+export function waitSync(req: Request, timeoutMs: number, record: number = RECORD_NONE): number {
   startThreadpool();
   const code = native.waitSync(
     KIND_CODE[req.kind],
@@ -25,8 +27,10 @@ export function waitSync(req: Request, timeoutMs: number): void {
     offset(req.start),
     offset(req.length),
     timeoutMs,
+    record,
   );
-  if (code !== 0) throw fail(code, req, 'wait', native.lastWinError());
+  if (code < 0) throw fail(code, req, 'wait', native.lastWinError());
+  return code;
 }
 
 /**

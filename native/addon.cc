@@ -89,15 +89,30 @@ Napi::Value UndoLateGrantJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r.code);
 }
 
-// waitSync(kind, fd, type, start, length, timeoutMs) -> code; timeoutMs < 0 = forever
+// waitSync(kind, fd, type, start, length, timeoutMs[, record]) -> code, or with record
+// (WaitRecord, waiter.h) the granted lock's id in the lock table (> 0); timeoutMs < 0 =
+// forever. The identity is read before the wait, as for an asynchronous wait: another
+// thread may close the fd and reuse its number while this one waits.
 Napi::Value WaitSyncJs(const Napi::CallbackInfo& info) {
   LockRequest req;
   if (!ReadRequest(info, &req)) return info.Env().Undefined();
   int64_t timeout = -1;
   if (info.Length() > 5 && info[5].IsNumber()) timeout = info[5].As<Napi::Number>().Int64Value();
-  LockResult r = State(info)->waits.WaitSync(req, timeout);
-  State(info)->last_winerror = r.winerror;
-  return Napi::Number::New(info.Env(), r.code);
+  int32_t record = kRecordNone;
+  if (info.Length() > 6 && info[6].IsNumber()) record = info[6].As<Napi::Number>().Int32Value();
+  AddonState* state = State(info);
+  FileId file;
+  if (record == kRecordLock || record == kRecordLockOwningFd) {
+    int32_t c = FileIdentity(req.fd, &file);
+    if (c < 0) return Napi::Number::New(info.Env(), c);
+  } else {
+    record = kRecordNone;
+  }
+  LockResult r = state->waits.WaitSync(req, timeout);
+  state->last_winerror = r.winerror;
+  if (r.code != 0 || record == kRecordNone) return Napi::Number::New(info.Env(), r.code);
+  int64_t id = RecordLock(req, record == kRecordLockOwningFd, state, file);
+  return Napi::Number::New(info.Env(), static_cast<double>(id));
 }
 
 // waitStart(kind, fd, type, start, length, callback(code, winerror, heldId)[, record])

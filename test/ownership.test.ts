@@ -9,7 +9,17 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fcntlLockSync, flockSync, getLock, lock as lockAsync, tryLock, type LockKind } from '../dist/index.js';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import {
+  fcntlLockSync,
+  flockSync,
+  getLock,
+  lock as lockAsync,
+  lockSync,
+  tryLock,
+  type LockKind,
+} from '../dist/index.js';
 import { fdCount, processAgent, procLocks, until, useTempFiles, within } from './helpers.js';
 import { outsideTry, pythonHolder } from './python.js';
 
@@ -99,6 +109,48 @@ describe.each(['flock', 'ofd'] as const)('identity of a wait, kind %s', (kind) =
       expect(err?.message).toMatch(new RegExp(`fd ${fd} was closed and now refers to another file`));
     } finally {
       closeSync(other);
+    }
+  });
+
+  it('lockSync: another thread closed and reused the fd while it waited; release() leaves its lock alone', async () => {
+    const a = temp();
+    const b = temp();
+    const fd = openSync(a, 'r+');
+    await pythonHolder(a, kind, 1); // another process; lets go after a second
+    // While this thread blocks in lockSync, a worker waits for the wait to show in
+    // /proc/locks, closes the fd, opens b under the same number and locks it.
+    const worker = new Worker(
+      `const { closeSync, openSync, readFileSync, statSync } = require('node:fs');
+       const { workerData: d, parentPort } = require('node:worker_threads');
+       const { flockSync, fcntlLockSync } = require(d.dist);
+       const ino = statSync(d.a).ino;
+       const blocked = () => readFileSync('/proc/locks', 'utf8').split('\\n').some((l) => l.includes('->') && l.includes(':' + ino + ' '));
+       const deadline = Date.now() + 20000;
+       while (!blocked() && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+       closeSync(d.fd);
+       const other = openSync(d.b, 'r+');
+       if (d.kind === 'flock') flockSync(other, 'exclusive');
+       else fcntlLockSync(other, { mode: 'exclusive', ofd: true });
+       parentPort.postMessage(other);
+       parentPort.once('message', () => {}); // alive until terminated: Node closes a worker's fs fds when it ends`,
+      {
+        eval: true,
+        workerData: { fd, a, b, kind, dist: join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js') },
+      },
+    );
+    const reply = once(worker, 'message');
+    // Granted on a (python3 has exited). Before 0.2.0 the record read the fd's identity
+    // after the grant, found b, and release() unlocked b through the reused number.
+    const lock = lockSync(fd, { kind, timeout: 20_000 });
+    const [other] = (await within(reply, 'the worker did not reuse the fd')) as [number];
+    try {
+      expect(other).toBe(fd); // open(2): the lowest free number
+      expect(outsideTry(b, family(kind))).toBe('busy');
+      const err = thrown(() => lock.release());
+      expect(outsideTry(b, family(kind))).toBe('busy'); // the worker's lock on b is untouched
+      expect(err?.code).toBe('ERR_LOCK_LOST');
+    } finally {
+      await worker.terminate(); // closes `other`
     }
   });
 });
