@@ -34,9 +34,13 @@ export interface NativeChannel {
  */
 export type WaitCallback = (code: number, winerror: number, heldId: number) => void;
 
-/** What a granted wait records in the lock table before its callback (native/waiter.h). */
+// What a granted wait records in the lock table before it returns to JS (native/waiter.h,
+// WaitRecord).
+/** Record nothing (the primitives). */
 export const RECORD_NONE = 0;
+/** Record the lock; the caller keeps its fd. */
 export const RECORD_LOCK = 1;
+/** Record the lock, which owns its fd (a path lock). */
 export const RECORD_LOCK_OWNING_FD = 2;
 
 /** The raw binding. Every function returns 0 or a negative libuv-style error code. */
