@@ -27,7 +27,6 @@ export interface NativeChannel {
   changeMode(): number;
 }
 
-/** Completion callback of an asynchronous wait. */
 /**
  * A wait's completion: its code, Windows' error, and the id of the lock's record when
  * the wait asked for one and was granted (else 0; native/waiter.h, WaitRecord).
