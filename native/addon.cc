@@ -89,6 +89,13 @@ Napi::Value UndoLateGrantJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r.code);
 }
 
+// The optional WaitRecord (waiter.h) argument at `index`; anything else records nothing.
+WaitRecord ReadRecord(const Napi::CallbackInfo& info, size_t index) {
+  if (info.Length() <= index || !info[index].IsNumber()) return kRecordNone;
+  int32_t v = info[index].As<Napi::Number>().Int32Value();
+  return v == kRecordLock || v == kRecordLockOwningFd ? static_cast<WaitRecord>(v) : kRecordNone;
+}
+
 // waitSync(kind, fd, type, start, length, timeoutMs[, record]) -> code, or with record
 // (WaitRecord, waiter.h) the granted lock's id in the lock table (> 0); timeoutMs < 0 =
 // forever. The identity is read before the wait, as for an asynchronous wait: another
@@ -98,15 +105,12 @@ Napi::Value WaitSyncJs(const Napi::CallbackInfo& info) {
   if (!ReadRequest(info, &req)) return info.Env().Undefined();
   int64_t timeout = -1;
   if (info.Length() > 5 && info[5].IsNumber()) timeout = info[5].As<Napi::Number>().Int64Value();
-  int32_t record = kRecordNone;
-  if (info.Length() > 6 && info[6].IsNumber()) record = info[6].As<Napi::Number>().Int32Value();
+  const WaitRecord record = ReadRecord(info, 6);
   AddonState* state = State(info);
   FileId file;
-  if (record == kRecordLock || record == kRecordLockOwningFd) {
+  if (record != kRecordNone) {
     int32_t c = FileIdentity(req.fd, &file);
     if (c < 0) return Napi::Number::New(info.Env(), c);
-  } else {
-    record = kRecordNone;
   }
   LockResult r = state->waits.WaitSync(req, timeout);
   state->last_winerror = r.winerror;
@@ -125,11 +129,8 @@ Napi::Value WaitStartJs(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  int32_t record = kRecordNone;
-  if (info.Length() > 6 && info[6].IsNumber()) record = info[6].As<Napi::Number>().Int32Value();
-  if (record != kRecordLock && record != kRecordLockOwningFd) record = kRecordNone;
   AddonState* state = State(info);
-  int64_t id = state->waits.Start(req, info[5], static_cast<WaitRecord>(record), state);
+  int64_t id = state->waits.Start(req, info[5], ReadRecord(info, 6), state);
   return Napi::Number::New(info.Env(), static_cast<double>(id));
 }
 
