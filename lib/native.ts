@@ -13,18 +13,19 @@ export const KIND_CODE = { flock: 0, posix: 1, ofd: 2, windows: 3 } as const;
 export const TYPE_CODE = { shared: 0, exclusive: 1, unlock: 2 } as const;
 
 /**
- * The functions of one request channel (native/channel.h). Each returns 0 or a
- * negative code; release/changeMode also 1 (the fd was closed) or 2 (the fd now
- * refers to another file), having touched nothing.
+ * The functions of one request channel (native/channel.h). Each stores its code in the
+ * buffer's int32 at byte 40 and returns nothing: 0 or a negative code; release and
+ * changeMode also 1 (the fd was closed) or 2 (the fd now refers to another file),
+ * having touched nothing.
  */
 export interface NativeChannel {
-  trySet(): number;
+  trySet(): void;
   /** trySet, and on a grant the lock's record in the process-wide table (id into the buffer). */
-  acquire(): number;
+  acquire(): void;
   /** The record of a request a wait was granted (id into the buffer). */
-  register(): number;
-  release(): number;
-  changeMode(): number;
+  register(): void;
+  release(): void;
+  changeMode(): void;
 }
 
 /**
@@ -49,7 +50,8 @@ export interface NativeBinding {
   undoLateGrant(kind: number, fd: number, type: number, start: number | bigint, length: number | bigint): number;
   /**
    * A request channel for this copy of lib/ (native/channel.h): its functions read the
-   * request from `buffer` ([int32 kind, fd, type, flags, int64 start, length, id]).
+   * request from `buffer` ([int32 kind, fd, type, flags, int64 start, length, id, int32
+   * code]) and store their code in it.
    */
   channel(buffer: ArrayBuffer): NativeChannel;
   waitSync(

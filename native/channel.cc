@@ -14,6 +14,7 @@ struct Channel {
   int32_t* i32 = nullptr;
   int64_t* i64 = nullptr;
   double* id = nullptr;               // a double: JS reads a number, not a BigInt (no allocation)
+  int32_t* code = nullptr;            // each call's result (see Finish)
   uint32_t* last_winerror = nullptr;  // the environment's, read by lastWinError()
   int32_t functions = 0;              // freed when the last of its functions is collected
 
@@ -38,23 +39,25 @@ SYSLOCKS_HOT Channel* Of(napi_env env, napi_callback_info info) {
   return static_cast<Channel*>(data);
 }
 
-SYSLOCKS_HOT napi_value Code(napi_env env, Channel* ch, int32_t code, const LockResult& r) {
+// Each call's code goes into the buffer, and the call returns nothing: creating the
+// return value (napi_create_int32, a page of Node's code and one of V8's) cost 30-45 ns
+// per call on the bench VM (its kernel empties the TLB at each syscall), against a
+// store into the buffer page the request already touched (docs/BENCH.md, part 1).
+SYSLOCKS_HOT napi_value Finish(Channel* ch, int32_t code, const LockResult& r) {
 #ifdef _WIN32
   *ch->last_winerror = r.winerror;  // POSIX has none: its 0 stays (one page less per call)
 #else
-  (void)ch;
   (void)r;
 #endif
-  napi_value out = nullptr;
-  napi_create_int32(env, code, &out);
-  return out;
+  *ch->code = code;
+  return nullptr;  // undefined
 }
 
-// trySet() -> code: one non-blocking attempt (or unlock) of the buffered request.
+// trySet(): one non-blocking attempt (or unlock) of the buffered request.
 SYSLOCKS_HOT napi_value TrySet(napi_env env, napi_callback_info info) {
   Channel* ch = Of(env, info);
   LockResult r = TrySetLock(ch->Request());
-  return Code(env, ch, r.code, r);
+  return Finish(ch, r.code, r);
 }
 
 // Records a granted request in the lock table; id into the buffer.
@@ -70,38 +73,38 @@ int32_t Register(Channel* ch, const LockRequest& req, LockResult* r) {
   return 0;
 }
 
-// acquire() -> code: trySet, and on a grant the lock's record (one call, one fstat).
+// acquire(): trySet, and on a grant the lock's record (one call, one fstat).
 SYSLOCKS_HOT napi_value Acquire(napi_env env, napi_callback_info info) {
   Channel* ch = Of(env, info);
   LockRequest req = ch->Request();
   LockResult r = TrySetLock(req);
-  if (r.code != 0) return Code(env, ch, r.code, r);
+  if (r.code != 0) return Finish(ch, r.code, r);
   int32_t code = Register(ch, req, &r);
-  return Code(env, ch, code, r);
+  return Finish(ch, code, r);
 }
 
-// register() -> code: the record of a request a wait was granted.
+// register(): the record of a request a wait was granted.
 napi_value RegisterJs(napi_env env, napi_callback_info info) {
   Channel* ch = Of(env, info);
   LockResult r;
   int32_t code = Register(ch, ch->Request(), &r);
-  return Code(env, ch, code, r);
+  return Finish(ch, code, r);
 }
 
-// release() -> 0 | kLostClosed | kLostReused | code < 0, for the lock whose id is buffered.
+// release(): 0 | kLostClosed | kLostReused | code < 0, for the lock whose id is buffered.
 SYSLOCKS_HOT napi_value Release(napi_env env, napi_callback_info info) {
   Channel* ch = Of(env, info);
   LockResult r;
   int32_t code = ReleaseLock(static_cast<int64_t>(*ch->id), (ch->i32[3] & kChannelForget) != 0, &r);
-  return Code(env, ch, code, r);
+  return Finish(ch, code, r);
 }
 
-// changeMode() -> like release(), plus kCodeAgain: buffered id to buffered type.
+// changeMode(): like release(), plus kCodeAgain: buffered id to buffered type.
 napi_value ChangeMode(napi_env env, napi_callback_info info) {
   Channel* ch = Of(env, info);
   LockResult r;
   int32_t code = ChangeLockMode(static_cast<int64_t>(*ch->id), ch->i32[2], &r);
-  return Code(env, ch, code, r);
+  return Finish(ch, code, r);
 }
 
 void Finalize(napi_env env, void* data, void*) {
@@ -131,6 +134,7 @@ Napi::Value CreateChannel(const Napi::CallbackInfo& info, const void* env_tag,
   ch->i32 = reinterpret_cast<int32_t*>(base);
   ch->i64 = reinterpret_cast<int64_t*>(base + 16);
   ch->id = reinterpret_cast<double*>(base + 32);
+  ch->code = reinterpret_cast<int32_t*>(base + 40);
   Napi::Object obj = Napi::Object::New(env);
   auto fn = [&](const char* name, napi_callback cb) {
     napi_value f;

@@ -8,8 +8,9 @@
 // another copy's buffer away, as a buffer registered once per addon instance could.
 //
 // Layout (lib/syscall.ts mirrors it): int32 kind, fd, type, flags; int64 start,
-// length; float64 id (a lock's id in the lock table, exact below 2^53). flags: kChannelOwnsFd,
-// kChannelForget.
+// length; float64 id (a lock's id in the lock table, exact below 2^53); int32 code (what
+// the last call returned: each function stores its code there and returns undefined).
+// flags: kChannelOwnsFd, kChannelForget.
 #ifndef SYSLOCKS_CHANNEL_H_
 #define SYSLOCKS_CHANNEL_H_
 
@@ -21,7 +22,8 @@ constexpr size_t kChannelBytes = 48;
 constexpr int32_t kChannelOwnsFd = 1;  // acquire/register: the lock owns the fd
 constexpr int32_t kChannelForget = 2;  // release: drop the record, touch nothing
 
-// channel(ArrayBuffer(48)) -> { trySet, acquire, register, release, changeMode }.
+// channel(ArrayBuffer(48)) -> { trySet, acquire, register, release, changeMode }, each
+// storing its code at byte 40.
 // `env_tag` names the environment in the lock table; Windows errors go to
 // `*last_winerror` (the environment's lastWinError()), which outlives every channel
 // function call (no JS runs after environment teardown).

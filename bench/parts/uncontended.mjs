@@ -66,7 +66,7 @@ export async function run(ctx) {
       // The call the primitives and FileLocks make: a request channel's trySet(), its
       // request in a preallocated buffer (lib/syscall.ts, native/channel.h).
       const buffer = new ArrayBuffer(48);
-      const i32 = new Int32Array(buffer, 0, 4);
+      const i32 = new Int32Array(buffer, 0, 11);
       const channel = native.channel(buffer);
       list.push([
         'binding',
@@ -74,14 +74,19 @@ export async function run(ctx) {
         async (fd) => {
           i32[0] = code;
           i32[1] = fd;
-          return timeSync(PAIRS, (n) => {
+          let failed = 0;
+          const ns = timeSync(PAIRS, (n) => {
             for (let i = 0; i < n; i++) {
               i32[2] = 1;
               channel.trySet();
+              if (i32[10] !== 0) failed++; // the call's code (native/channel.h)
               i32[2] = 2;
               channel.trySet();
+              if (i32[10] !== 0) failed++;
             }
           });
+          if (failed) throw new Error(`addon call only (${kind}): ${failed} calls failed`);
+          return ns;
         },
       ]);
     }
