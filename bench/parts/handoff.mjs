@@ -12,7 +12,8 @@
 // wakes two threads (a waiter thread, then the JS thread) can pay it twice. The warm
 // figure is the code's own cost; the cold one is what a lock held for a while costs.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineChild, untilBlocked } from '../lib/line_child.mjs';
 import { fmt, median, percentile, ratio, us } from '../lib/stats.mjs';
@@ -22,6 +23,7 @@ export async function run(ctx) {
   const { KINDS, dir, peers, HERE } = ctx;
   const { ROUNDS, WARM_ROUNDS, HANDOFF_REPS, COLD_MS } = ctx.config;
   const cBin = ctx.c.bin;
+  const oneCpu = firstOfSeveralCpus();
   // Each configuration pairs a releasing process R with a waiting process W, both
   // holding their own fd of the same file. One round: W starts its blocking wait, the
   // bench sees W blocked in /proc/locks, R takes its timestamp and unlocks (and goes idle:
@@ -35,6 +37,21 @@ export async function run(ctx) {
       wait: 'wait',
       label: (k) => `C -> C: ${{ flock: 'flock(LOCK_EX)', posix: 'fcntl(F_SETLKW)', ofd: 'fcntl(F_OFD_SETLKW)' }[k]}`,
     },
+    // The same two C processes on one CPU (taskset): a hand-off with no wake-up sent to
+    // another CPU. Its tail next to C -> C's shows what cross-CPU wake-ups cost on this
+    // machine (a halted vCPU is woken through the host).
+    ...(oneCpu == null
+      ? []
+      : [
+          {
+            id: 'c-c-1cpu',
+            releaser: 'c',
+            waiter: 'c',
+            wait: 'wait',
+            pin: oneCpu,
+            label: () => `C -> C, both on CPU ${oneCpu} (taskset)`,
+          },
+        ]),
     {
       id: 'node-node',
       releaser: 'node',
@@ -74,10 +91,13 @@ export async function run(ctx) {
   // One releaser R and one waiter W per configuration, each pair on its own file.
   async function openPair(config, kind, path) {
     writeFileSync(path, '');
-    const spawnOne = (impl, peer) =>
-      impl === 'c'
-        ? new LineChild(cBin.handoff, [kind, path])
-        : new LineChild(process.execPath, [join(HERE, 'child.mjs'), kind, path, ...(peer ? [peer] : [])]);
+    const spawnOne = (impl, peer) => {
+      const [cmd, args] =
+        impl === 'c'
+          ? [cBin.handoff, [kind, path]]
+          : [process.execPath, [join(HERE, 'child.mjs'), kind, path, ...(peer ? [peer] : [])]];
+      return config.pin == null ? new LineChild(cmd, args) : new LineChild('taskset', ['-c', config.pin, cmd, ...args]);
+    };
     const pair = {
       config,
       ino: statSync(path).ino,
@@ -235,4 +255,20 @@ export async function run(ctx) {
   }
 
   return { json: part2, rows: rows2 };
+}
+
+/**
+ * The first CPU this process may run on, when it may run on several and util-linux's
+ * taskset is there (for the one-CPU reference row); else null.
+ */
+function firstOfSeveralCpus() {
+  let list;
+  try {
+    list = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  } catch {
+    return null;
+  }
+  if (!list || !/[-,]/.test(list)) return null; // one CPU: C -> C is on one CPU already
+  if (spawnSync('taskset', ['-c', list, 'true']).status !== 0) return null;
+  return String(Number.parseInt(list, 10));
 }
