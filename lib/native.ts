@@ -14,7 +14,7 @@ export const TYPE_CODE = { shared: 0, exclusive: 1, unlock: 2 } as const;
 
 /**
  * The functions of one request channel (native/channel.h). Each stores its code in the
- * buffer's int32 at byte 40 and returns nothing: 0 or a negative code; release and
+ * buffer's int32 at `channelLayout.codeAt` and returns nothing: 0 or a negative code; release and
  * changeMode also 1 (the fd was closed) or 2 (the fd now refers to another file),
  * having touched nothing.
  */
@@ -50,10 +50,23 @@ export interface NativeBinding {
   undoLateGrant(kind: number, fd: number, type: number, start: number | bigint, length: number | bigint): number;
   /**
    * A request channel for this copy of lib/ (native/channel.h): its functions read the
-   * request from `buffer` ([int32 kind, fd, type, flags, int64 start, length, id, int32
-   * code]) and store their code in it.
+   * request from `buffer` (laid out as {@link NativeBinding.channelLayout} says) and
+   * store their code in it.
    */
   channel(buffer: ArrayBuffer): NativeChannel;
+  /**
+   * The channel buffer's layout (native/channel.h): its size, the byte offsets of the
+   * int64 range, the float64 id and the int32 code (the int32 kind, fd, type and flags
+   * are at 0), and the flags' bits.
+   */
+  readonly channelLayout: {
+    bytes: number;
+    rangeAt: number;
+    idAt: number;
+    codeAt: number;
+    ownsFd: number;
+    forget: number;
+  };
   waitSync(
     kind: number,
     fd: number,

@@ -74,19 +74,21 @@ function openModeMismatch(code: number, req: Request, op: Operation): string | u
 // The hot path passes its request through a preallocated buffer the addon reads
 // directly: a call without arguments skips the per-argument Node-API conversions.
 // The channel is this copy's own (native/channel.h): another copy of the library in
-// the same thread has its own buffer. Layout: int32 kind, fd, type, flags; int64
-// start, length; float64 id; int32 code. Each channel function stores its code there
-// and returns nothing: a Node-API return value cost 30-45 ns a call on the bench VM.
-const requestBuffer = new ArrayBuffer(48);
-const requestI32 = new Int32Array(requestBuffer, 0, 11);
-const CODE = 10; // requestI32[CODE]: the code of the channel's last call
-const requestI64 = new BigInt64Array(requestBuffer, 16, 2);
-const requestId = new Float64Array(requestBuffer, 32, 1);
+// the same thread has its own buffer. Layout (declared once, in native/channel.h): int32
+// kind, fd, type, flags; int64 start, length; float64 id; int32 code. Each channel
+// function stores its code there and returns nothing: a Node-API return value cost
+// 30-45 ns a call on the bench VM.
+const layout = native.channelLayout;
+const requestBuffer = new ArrayBuffer(layout.bytes);
+const requestI32 = new Int32Array(requestBuffer, 0, (layout.codeAt >> 2) + 1);
+const CODE = layout.codeAt >> 2; // requestI32[CODE]: the code of the channel's last call
+const requestI64 = new BigInt64Array(requestBuffer, layout.rangeAt, 2);
+const requestId = new Float64Array(requestBuffer, layout.idAt, 1);
 const channel = native.channel(requestBuffer);
 // The hot path calls it without touching the channel object (its functions ignore `this`).
 const channelTrySet = channel.trySet;
-const OWNS_FD = 1;
-const FORGET = 2;
+const OWNS_FD = layout.ownsFd;
+const FORGET = layout.forget;
 
 // Whether the buffer's range may be other than the whole file (0, 0): the hot path
 // (trySetWholeFile) then writes it, and otherwise skips two BigInt stores.

@@ -275,7 +275,7 @@ Napi::Value CloseOwnedJs(const Napi::CallbackInfo& info) {
 }
 #endif
 
-// channel(ArrayBuffer(48)): see channel.h.
+// channel(ArrayBuffer(channelLayout.bytes)): see channel.h.
 Napi::Value ChannelJs(const Napi::CallbackInfo& info) {
   AddonState* state = State(info);
   return CreateChannel(info, state, &state->last_winerror);
@@ -366,6 +366,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kinds.Set("windows", KindCompiledIn(kKindWindows));
   exports.Set("kinds", kinds);
   exports.Set("constants", LockConstants(env));
+  exports.Set("channelLayout", ChannelLayout(env));
 #ifndef _WIN32
   fn("interruptSignal", InterruptSignalJs);
 #endif

@@ -121,7 +121,7 @@ Napi::Value CreateChannel(const Napi::CallbackInfo& info, const void* env_tag,
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsArrayBuffer() ||
       info[0].As<Napi::ArrayBuffer>().ByteLength() < kChannelBytes) {
-    Napi::TypeError::New(env, "syslocks native: channel needs an ArrayBuffer(48)")
+    Napi::TypeError::New(env, "syslocks native: channel needs an ArrayBuffer(channelLayout.bytes)")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -132,9 +132,9 @@ Napi::Value CreateChannel(const Napi::CallbackInfo& info, const void* env_tag,
   napi_create_reference(env, ab, 1, &ch->buffer);
   auto* base = static_cast<uint8_t*>(ab.Data());
   ch->i32 = reinterpret_cast<int32_t*>(base);
-  ch->i64 = reinterpret_cast<int64_t*>(base + 16);
-  ch->id = reinterpret_cast<double*>(base + 32);
-  ch->code = reinterpret_cast<int32_t*>(base + 40);
+  ch->i64 = reinterpret_cast<int64_t*>(base + kChannelRangeAt);
+  ch->id = reinterpret_cast<double*>(base + kChannelIdAt);
+  ch->code = reinterpret_cast<int32_t*>(base + kChannelCodeAt);
   Napi::Object obj = Napi::Object::New(env);
   auto fn = [&](const char* name, napi_callback cb) {
     napi_value f;
@@ -151,6 +151,17 @@ Napi::Value CreateChannel(const Napi::CallbackInfo& info, const void* env_tag,
   fn("release", Release);
   fn("changeMode", ChangeMode);
   return obj;
+}
+
+Napi::Object ChannelLayout(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bytes", static_cast<double>(kChannelBytes));
+  o.Set("rangeAt", static_cast<double>(kChannelRangeAt));
+  o.Set("idAt", static_cast<double>(kChannelIdAt));
+  o.Set("codeAt", static_cast<double>(kChannelCodeAt));
+  o.Set("ownsFd", kChannelOwnsFd);
+  o.Set("forget", kChannelForget);
+  return o;
 }
 
 }  // namespace syslocks

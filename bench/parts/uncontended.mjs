@@ -65,8 +65,10 @@ export async function run(ctx) {
     if (native?.channel) {
       // The call the primitives and FileLocks make: a request channel's trySet(), its
       // request in a preallocated buffer (lib/syscall.ts, native/channel.h).
-      const buffer = new ArrayBuffer(48);
-      const i32 = new Int32Array(buffer, 0, 11);
+      const layout = native.channelLayout;
+      const buffer = new ArrayBuffer(layout.bytes);
+      const i32 = new Int32Array(buffer, 0, (layout.codeAt >> 2) + 1);
+      const RESULT = layout.codeAt >> 2; // i32[RESULT]: the code of the last call
       // Held directly and called without `this`, as lib/syscall.ts does.
       const trySet = native.channel(buffer).trySet;
       list.push([
@@ -80,10 +82,10 @@ export async function run(ctx) {
             for (let i = 0; i < n; i++) {
               i32[2] = 1;
               trySet();
-              if (i32[10] !== 0) failed++; // the call's code (native/channel.h)
+              if (i32[RESULT] !== 0) failed++;
               i32[2] = 2;
               trySet();
-              if (i32[10] !== 0) failed++;
+              if (i32[RESULT] !== 0) failed++;
             }
           });
           if (failed) throw new Error(`addon call only (${kind}): ${failed} calls failed`);
