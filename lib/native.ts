@@ -13,10 +13,10 @@ export const KIND_CODE = { flock: 0, posix: 1, ofd: 2, windows: 3 } as const;
 export const TYPE_CODE = { shared: 0, exclusive: 1, unlock: 2 } as const;
 
 /**
- * The functions of one request channel (native/channel.h). Each stores its code in the
- * buffer's int32 at `channelLayout.codeAt` and returns nothing: 0 or a negative code; release and
- * changeMode also 1 (the fd was closed) or 2 (the fd now refers to another file),
- * having touched nothing.
+ * The functions of one request channel (native/channel.h). Each returns nothing and
+ * stores its code in the buffer's int32 at `channelLayout.codeAt`: 0 or a negative
+ * code; release and changeMode also 1 (the fd was closed) or 2 (the fd now refers to
+ * another file), having touched nothing.
  */
 export interface NativeChannel {
   trySet(): void;
