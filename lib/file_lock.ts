@@ -85,7 +85,7 @@ export class FileLock {
     const code = changeHeld(this.#id, next);
     if (code === EAGAIN_ERRNO) return false;
     if (code > 0) throw this.#lost(code, 'tryChangeMode');
-    if (code !== 0) throw fail(code, this.#request(next), 'try', native.lastWinError());
+    if (code !== 0) throw fail(code, this.#request(next), 'try');
     this.#mode = next;
     return true;
   }
@@ -156,7 +156,7 @@ export class FileLock {
     const code = releaseHeld(this.#id, false);
     if (code > 0) throw this.#lost(code, 'release');
     // Windows: lib/ owns the fd itself (open.ts); POSIX: the lock table closed it.
-    let error: unknown = code < 0 ? fail(code, this.#request(), 'unlock', native.lastWinError()) : undefined;
+    let error: unknown = code < 0 ? fail(code, this.#request(), 'unlock') : undefined;
     // Stryker disable next-line all: Windows only; mutation runs are Linux-only
     if (WINDOWS && this.#ownsFd) {
       try {

@@ -126,7 +126,7 @@ function attempt(p: Prepared, req: Request): FileLock | null {
   try {
     const code = acquire(req, tableOwns(p));
     if (code === 0) return held(p, req, acquiredId());
-    if (code !== EAGAIN_ERRNO) throw fail(code, req, 'try', native.lastWinError());
+    if (code !== EAGAIN_ERRNO) throw fail(code, req, 'try');
   } catch (err) {
     if (owned(p)) closeOwnedQuietly(req.fd);
     throw err;
@@ -271,6 +271,6 @@ function probe(req: Request): LockConflict | null {
   }
   if (code === EAGAIN_ERRNO)
     return { kind: req.kind, mode: 'exclusive', start: req.start, length: req.length, pid: -1 };
-  throw fail(code, req, 'try', native.lastWinError());
+  throw fail(code, req, 'try');
 }
 // Stryker restore all

@@ -140,11 +140,11 @@ function setSync(req: Request, isUnlock: boolean, opts: Record<string, unknown>,
   if (isUnlock) {
     if (code === NOT_TAKEN) return unlock(req);
     if (code === 0) return;
-    throw fail(code, req, 'unlock', native.lastWinError());
+    throw fail(code, req, 'unlock');
   }
   if (code === NOT_TAKEN) code = trySet(req);
   if (code === 0) return;
-  if (code !== EAGAIN_ERRNO || !wait) throw fail(code, req, 'try', native.lastWinError());
+  if (code !== EAGAIN_ERRNO || !wait) throw fail(code, req, 'try');
   try {
     waitSync(req, timeout);
   } catch (err) {
@@ -158,7 +158,7 @@ async function setAsync(req: Request, opts: Record<string, unknown>): Promise<vo
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
   const code = trySet(req);
   if (code === 0) return;
-  if (code !== EAGAIN_ERRNO) throw fail(code, req, 'try', native.lastWinError());
+  if (code !== EAGAIN_ERRNO) throw fail(code, req, 'try');
   try {
     await waitAsync(req, timeout, signal);
   } catch (err) {

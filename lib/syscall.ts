@@ -46,7 +46,12 @@ export function offset(v: bigint): number | bigint {
   return v <= MAX_SAFE_OFFSET ? Number(v) : v;
 }
 
-export function fail(code: number, req: Request, op: Operation, winerror = 0): LockError {
+/**
+ * The error for a failed call: `code` (negative), the request, what was being done and,
+ * on Windows, the error code Windows gave (by default the environment's last one, which
+ * the addon's synchronous calls set; a wait's completion passes its own).
+ */
+export function fail(code: number, req: Request, op: Operation, winerror = native.lastWinError()): LockError {
   return new LockError(code, syscallName(req.kind, op), req.path, winerror, openModeMismatch(code, req, op));
 }
 
@@ -134,7 +139,7 @@ export function unlock(req: Request): void {
   load(req, TYPE_CODE.unlock, 0);
   channel.trySet();
   const code = requestI32[CODE]!;
-  if (code !== 0) throw fail(code, req, 'unlock', native.lastWinError());
+  if (code !== 0) throw fail(code, req, 'unlock');
 }
 
 /** A held lock's id in the process-wide lock table (native/lock_table.h). */
@@ -157,7 +162,7 @@ export function register(req: Request, ownsFd: boolean): HeldId {
   load(req, TYPE_CODE[req.mode], ownsFd ? OWNS_FD : 0);
   channel.register();
   const code = requestI32[CODE]!;
-  if (code !== 0) throw fail(code, req, 'wait', native.lastWinError());
+  if (code !== 0) throw fail(code, req, 'wait');
   return requestId[0]!;
 }
 
@@ -192,7 +197,7 @@ export function query(req: Request): { mode: LockMode; start: bigint; length: bi
     offset(req.length),
     out,
   );
-  if (code !== 0) throw fail(code, req, 'query', native.lastWinError());
+  if (code !== 0) throw fail(code, req, 'query');
   if (out[0] === -1n) return null;
   return {
     mode: out[0] === BigInt(TYPE_CODE.shared) ? 'shared' : 'exclusive',

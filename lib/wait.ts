@@ -29,7 +29,7 @@ export function waitSync(req: Request, timeoutMs: number, record: number = RECOR
     timeoutMs,
     record,
   );
-  if (code < 0) throw fail(code, req, 'wait', native.lastWinError());
+  if (code < 0) throw fail(code, req, 'wait');
   return code;
 }
 
@@ -165,7 +165,7 @@ export function waitAsync(
     function poll(): void {
       const code = trySet(req);
       if (code === 0) return settle();
-      if (code !== EAGAIN_ERRNO) return settle(fail(code, req, 'try', native.lastWinError()));
+      if (code !== EAGAIN_ERRNO) return settle(fail(code, req, 'try'));
       retry = setTimeout(poll, retryDelay);
       // Stryker disable next-line MethodExpression,ArithmeticOperator: the backoff's pace shows only on a clock
       retryDelay = Math.min(retryDelay * 2, POLL_MAX_MS);
@@ -206,7 +206,7 @@ export function waitAsync(
       retry = setTimeout(poll, retryDelay);
       // Stryker disable next-line EqualityOperator: equivalent, wait ids start at 1 (native/waiter.h next_id_)
     } else if (id < 0) {
-      settle(fail(id, req, 'wait'));
+      settle(fail(id, req, 'wait', 0)); // the wait never started: no lock call's Windows error
       return;
     }
     if (timeoutMs >= 0) timer = setTimeout(() => cancel(timeoutError(req)), timeoutMs);
