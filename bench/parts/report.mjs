@@ -77,13 +77,13 @@ export async function run(ctx, parts) {
     );
   results.targets = rows;
   writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
-  console.log('\nTargets (issue 10), read off this run:');
+  console.log('\nTargets (docs/BENCH.md, "Targets"), read off this run:');
   for (const r of rows) console.log(`   ${r.met === null ? 'n/a ' : r.met ? 'met ' : 'NOT '} ${r.target}: ${r.figure}`);
   console.log(`done in ${results.durationS.toFixed(1)} s; JSON: ${outFile.replace(ROOT + '/', '')}`);
   return { json: results, rows };
 }
 
-/** Each target of issue 10 with this run's figure. */
+/** Each target (docs/BENCH.md, "Targets") with this run's figure. */
 function targets(ctx, parts) {
   const { KINDS } = ctx;
   const { uncontended: u, handoff: h, scale: s } = parts;
