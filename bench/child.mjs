@@ -22,15 +22,20 @@
 //
 // Timestamps are process.hrtime.bigint(): CLOCK_MONOTONIC on Linux, shared by all
 // processes, so the parent can subtract one process's from another's.
+//
+// With BENCH_THREAD_CPUS=1 (bench/placement.mjs), "granted" also gives the CPU this
+// process's JS thread and its waiter thread last ran on: "granted <ns> <js> <waiter>".
 import { openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { lock, lockSync } from '../dist/index.js';
+import { threadCpus } from './lib/thread_cpus.mjs';
 
 const [kind, path, peerName] = process.argv.slice(2);
 const fd = openSync(path, 'r+');
 let held = null;
 let releasedAt = 0n;
 let releasing = null;
+const reportCpus = process.env.BENCH_THREAD_CPUS === '1';
 
 /** A peer's wait as { lock(): Promise<{release(): Promise|void}> } on this fd. */
 async function peerWaiter(name) {
@@ -62,7 +67,7 @@ async function wait() {
   say('waiting');
   held = await pending;
   const t = process.hrtime.bigint();
-  say(`granted ${t}`);
+  say(reportCpus ? `granted ${t} ${threadCpus()}` : `granted ${t}`);
 }
 
 const rl = createInterface({ input: process.stdin });
