@@ -9,7 +9,6 @@ import { closeOwned } from './open.js';
 import { LOST_CLOSED, changeHeld, fail, releaseHeld, type HeldId, type Request } from './syscall.js';
 import type { LockKind, LockMode } from './types.js';
 import { validateMode } from './validate.js';
-import { native } from './native.js';
 
 // Stryker disable next-line all: Windows only; mutation runs are Linux-only
 const WINDOWS = process.platform === 'win32';

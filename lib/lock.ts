@@ -50,7 +50,7 @@ import {
   type OptionsOf,
   type ResolvedTarget,
 } from './validate.js';
-import { RECORD_LOCK, RECORD_LOCK_OWNING_FD, native } from './native.js';
+import { RECORD_LOCK, RECORD_LOCK_OWNING_FD } from './native.js';
 
 export { FileLock };
 

@@ -13,7 +13,6 @@
 //
 // POSIX only (the no-compiler PATH is made of symlinks and sh); Windows CI skips it.
 // SYSLOCKS_KEEP_PACK_TMP=1 keeps the temp dir and prints where it is.
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -21,14 +20,13 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
-  realpathSync,
   rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { must, npm, npmCliJs, run, SLOW, type Ran } from './npm-helpers';
 
